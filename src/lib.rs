@@ -1,1 +1,29 @@
-pub fn placeholder() {}
+//! stdb-client: a SpacetimeDB client with a Rust core and a C ABI.
+//!
+//! Architecture, by module:
+//! - [`protocol`]: the v1 binary wire format (encode client messages, decode server messages).
+//! - [`schema`]: the module's schema and the type-directed walks over BSATN bytes.
+//! - [`cache`]: the client cache (reference-counted rows, unique and btree indexes).
+//! - [`connection`]: the connection handle, its background task, the tick, subscriptions.
+//! - [`ffi`]: the `extern "C"` layer over all of the above.
+
+pub mod cache;
+pub mod connection;
+pub mod credentials;
+pub mod error;
+pub mod event;
+pub mod metrics;
+pub mod protocol;
+mod runtime;
+pub mod schema;
+
+pub use connection::{
+    CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, SubscriptionBuilder, SubscriptionHandle,
+    SubscriptionState, TableHandle, TickReport,
+};
+pub use credentials::Credentials;
+pub use error::{ConnectErrorKind, Error, Result};
+pub use event::{Event, ReducerEvent, Status};
+pub use metrics::Metrics;
+pub use protocol::CallReducerFlags;
+pub use spacetimedb_lib::{ConnectionId, Identity, TimeDuration, Timestamp};

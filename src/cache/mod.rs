@@ -1,0 +1,267 @@
+//! The client cache: every subscribed row, reference-counted across overlapping subscriptions,
+//! with lazily built unique and btree indexes.
+
+mod index;
+mod store;
+
+pub use store::RowId;
+
+use crate::schema::{Schema, TableDef};
+use bytes::Bytes;
+use index::{BTreeIndex, UniqueIndex};
+use std::ops::Bound;
+use std::sync::Arc;
+use store::{Change, RowStore};
+
+/// Rows for one table from one server message, as decoded in the background.
+#[derive(Debug, Default)]
+pub struct TableRows {
+    pub table: usize,
+    pub inserts: Vec<crate::protocol::RowList>,
+    pub deletes: Vec<crate::protocol::RowList>,
+}
+
+/// What applying one table's rows changed, for the callbacks.
+#[derive(Debug, Default)]
+pub struct TableDiff {
+    pub table: usize,
+    pub inserts: Vec<Bytes>,
+    pub deletes: Vec<Bytes>,
+    pub updates: Vec<(Bytes, Bytes)>,
+}
+
+impl TableDiff {
+    pub fn is_empty(&self) -> bool {
+        self.inserts.is_empty() && self.deletes.is_empty() && self.updates.is_empty()
+    }
+}
+
+pub struct TableCache {
+    store: RowStore,
+    unique: Vec<Option<UniqueIndex>>,
+    btree: Vec<Option<BTreeIndex>>,
+    /// Row ids added by the message being applied (reused between messages).
+    added: Vec<RowId>,
+    scratch: Vec<u8>,
+}
+
+/// Counters about cache consistency, readable through the metrics.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CacheStats {
+    pub rows_inserted: u64,
+    pub rows_deleted: u64,
+    /// Deletes of rows the cache did not hold (logged; a server or subscription bookkeeping issue).
+    pub missing_deletes: u64,
+}
+
+pub struct ClientCache {
+    schema: Arc<Schema>,
+    tables: Vec<TableCache>,
+    pub stats: CacheStats,
+}
+
+impl ClientCache {
+    pub fn new(schema: Arc<Schema>) -> ClientCache {
+        let tables = schema
+            .tables
+            .iter()
+            .map(|t| TableCache {
+                store: RowStore::default(),
+                unique: t.unique_constraints.iter().map(|_| None).collect(),
+                btree: t.btree_indexes.iter().map(|_| None).collect(),
+                added: Vec::new(),
+                scratch: Vec::new(),
+            })
+            .collect();
+        ClientCache { schema, tables, stats: CacheStats::default() }
+    }
+
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.schema
+    }
+
+    pub fn count(&self, table: usize) -> usize {
+        self.tables[table].store.len()
+    }
+
+    /// Iterates the rows of `table` as borrowed BSATN bytes (no copy).
+    pub fn iter(&self, table: usize) -> impl Iterator<Item = &[u8]> {
+        self.tables[table].store.iter().map(|(_, r)| &r[..])
+    }
+
+    /// The rows of `table` as shared buffers.
+    pub fn rows(&self, table: usize) -> impl Iterator<Item = &Bytes> {
+        self.tables[table].store.iter().map(|(_, r)| r)
+    }
+
+    pub fn row(&self, table: usize, id: RowId) -> &Bytes {
+        self.tables[table].store.get(id)
+    }
+
+    pub fn contains(&self, table: usize, row: &[u8]) -> bool {
+        self.tables[table].store.find(row).is_some()
+    }
+
+    /// Bookkeeping bytes beyond the row bytes themselves, excluding indexes.
+    pub fn overhead_bytes(&self) -> usize {
+        self.tables.iter().map(|t| t.store.overhead_bytes()).sum()
+    }
+
+    /// Finds the row whose unique column `column` has the BSATN value `value`.
+    pub fn find_unique(&mut self, table: usize, column: usize, value: &[u8]) -> Result<Option<&Bytes>, String> {
+        let def = &self.schema.tables[table];
+        let Some(slot) = def.unique_constraints.iter().position(|c| c.as_slice() == [column]) else {
+            return Err(format!("column `{}` of table `{}` has no unique constraint", def.columns[column].name, def.name));
+        };
+        self.schema.types.validate(&def.row_fields[column], value).map_err(|e| {
+            format!("the value for `{}.{}` does not match its type: {e}", def.name, def.columns[column].name)
+        })?;
+        let t = &mut self.tables[table];
+        let index = t.unique[slot].get_or_insert_with(|| UniqueIndex::build(column, def, &self.schema.types, &t.store));
+        Ok(index.find(value, def, &self.schema.types, &t.store).map(|id| t.store.get(id)))
+    }
+
+    /// Scans btree index `index` (position in the table's index list): rows whose leading
+    /// columns equal `prefix`, and whose next column lies in `range` when given, in index order.
+    pub fn btree_scan(
+        &mut self,
+        table: usize,
+        index: usize,
+        prefix: &[&[u8]],
+        range: Option<(Bound<&[u8]>, Bound<&[u8]>)>,
+        out: &mut Vec<RowId>,
+    ) -> Result<(), String> {
+        let def = &self.schema.tables[table];
+        let Some(ix) = def.btree_indexes.get(index) else {
+            return Err(format!("table `{}` has no index number {index}", def.name));
+        };
+        let used = prefix.len() + usize::from(range.is_some());
+        if used > ix.columns.len() || (range.is_none() && prefix.is_empty() && ix.columns.is_empty()) {
+            return Err(format!("index `{}` has {} columns, the query uses {used}", ix.name, ix.columns.len()));
+        }
+        let types = &self.schema.types;
+        for (value, &col) in prefix.iter().zip(&ix.columns) {
+            types.validate(&def.row_fields[col], value).map_err(|e| format!("value for `{}`: {e}", def.columns[col].name))?;
+        }
+        if let Some((lo, hi)) = &range {
+            let col = ix.columns[prefix.len()];
+            for b in [lo, hi] {
+                if let Bound::Included(v) | Bound::Excluded(v) = b {
+                    types.validate(&def.row_fields[col], v).map_err(|e| format!("bound for `{}`: {e}", def.columns[col].name))?;
+                }
+            }
+        }
+        let t = &mut self.tables[table];
+        let btree = t.btree[index].get_or_insert_with(|| BTreeIndex::build(ix.columns.clone(), def, types, &t.store));
+        btree.scan(prefix, range, def, types, out)
+    }
+
+    /// Applies one table's rows from a message: all inserts, then all deletes (a row moving between
+    /// overlapping queries arrives as a delete in one and an insert in another). Fills `diff` with
+    /// what changed when `collect` is set; pairs deletes and inserts with equal primary keys into
+    /// updates.
+    pub fn apply(&mut self, rows: &TableRows, collect: bool, diff: &mut TableDiff) {
+        let def: &TableDef = &self.schema.tables[rows.table];
+        let types = &self.schema.types;
+        let t = &mut self.tables[rows.table];
+        diff.table = rows.table;
+        t.added.clear();
+        for list in &rows.inserts {
+            for i in 0..list.len() {
+                let row = list.data().slice(list.range(i));
+                let mark = t.added.len() as u32 + 1;
+                if let Change::Added(id) = t.store.insert(row, mark) {
+                    t.added.push(id);
+                    self.stats.rows_inserted += 1;
+                }
+            }
+        }
+        for list in &rows.deletes {
+            for row in list.iter() {
+                match t.store.delete(row) {
+                    Change::Removed(id, bytes) => {
+                        self.stats.rows_deleted += 1;
+                        for ix in t.unique.iter_mut().flatten() {
+                            ix.remove(id, &bytes, def, types, &t.store);
+                        }
+                        for ix in t.btree.iter_mut().flatten() {
+                            ix.remove(id, &bytes, def, types, &mut t.scratch);
+                        }
+                        if collect {
+                            diff.deletes.push(bytes);
+                        }
+                    }
+                    Change::Cancelled(mark) => {
+                        self.stats.rows_inserted -= 1;
+                        t.added[mark as usize - 1] = RowId::MAX;
+                    }
+                    Change::Missing => {
+                        self.stats.missing_deletes += 1;
+                        log::warn!("table `{}`: the server deleted a row the cache does not hold; ignored", def.name);
+                    }
+                    Change::RefCountOnly | Change::Added(_) => {}
+                }
+            }
+        }
+        t.added.retain(|&id| id != RowId::MAX);
+        t.store.settle(&t.added);
+        for &id in &t.added {
+            let row = t.store.get(id);
+            for ix in t.unique.iter_mut().flatten() {
+                ix.add(id, def, types, &t.store);
+            }
+            for ix in t.btree.iter_mut().flatten() {
+                ix.add(id, row, def, types, &mut t.scratch);
+            }
+            if collect {
+                diff.inserts.push(row.clone());
+            }
+        }
+        if collect {
+            if let Some(pk) = def.primary_key {
+                pair_updates(def, types, pk, diff);
+            }
+        }
+    }
+
+    /// Removes every row (used when a connection's subscriptions are all gone).
+    pub fn clear(&mut self) {
+        for t in &mut self.tables {
+            t.store.clear();
+            t.unique.iter_mut().for_each(|i| *i = None);
+            t.btree.iter_mut().for_each(|i| *i = None);
+        }
+    }
+}
+
+/// Turns a delete and an insert with the same primary key into one update.
+fn pair_updates(def: &TableDef, types: &crate::schema::TypeTable, pk: usize, diff: &mut TableDiff) {
+    if diff.deletes.is_empty() || diff.inserts.is_empty() {
+        return;
+    }
+    let key = |row: &Bytes| types.field_range(&def.row_fields, row, pk).ok().map(|r| row.slice(r));
+    let mut deleted: hashbrown::HashMap<Bytes, usize> = hashbrown::HashMap::with_capacity(diff.deletes.len());
+    for (i, row) in diff.deletes.iter().enumerate() {
+        if let Some(k) = key(row) {
+            deleted.insert(k, i);
+        }
+    }
+    let mut taken = vec![false; diff.deletes.len()];
+    let mut inserts = std::mem::take(&mut diff.inserts);
+    inserts.retain(|new| {
+        if let Some(&i) = key(new).as_ref().and_then(|k| deleted.get(k)) {
+            if !taken[i] {
+                taken[i] = true;
+                diff.updates.push((diff.deletes[i].clone(), new.clone()));
+                return false;
+            }
+        }
+        true
+    });
+    diff.inserts = inserts;
+    let mut i = 0;
+    diff.deletes.retain(|_| {
+        i += 1;
+        !taken[i - 1]
+    });
+}

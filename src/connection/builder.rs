@@ -1,0 +1,176 @@
+//! `DbConnectionBuilder`: where to connect, as whom, and the connection-level callbacks.
+
+use super::transport::{self, Compression, Config};
+use super::{DbConnection, Inner};
+use crate::error::{Error, Result};
+use crate::schema::Schema;
+use spacetimedb_lib::{ConnectionId, Identity};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub type OnConnect = dyn FnOnce(&DbConnection, Identity, &str, ConnectionId) + Send;
+pub type OnConnectError = dyn FnOnce(&DbConnection, &Error) + Send;
+pub type OnDisconnect = dyn FnOnce(&DbConnection, Option<&Error>) + Send;
+
+pub struct DbConnectionBuilder {
+    uri: Option<String>,
+    database: Option<String>,
+    token: Option<String>,
+    compression: Compression,
+    light: bool,
+    connection_id: Option<ConnectionId>,
+    schema: Option<Arc<Schema>>,
+    connect_timeout: Duration,
+    max_message_size: usize,
+    pub(super) on_connect: Option<Box<OnConnect>>,
+    pub(super) on_connect_error: Option<Box<OnConnectError>>,
+    pub(super) on_disconnect: Option<Box<OnDisconnect>>,
+}
+
+impl Default for DbConnectionBuilder {
+    fn default() -> Self {
+        DbConnectionBuilder {
+            uri: None,
+            database: None,
+            token: None,
+            compression: Compression::default(),
+            light: false,
+            connection_id: None,
+            schema: None,
+            connect_timeout: Duration::from_secs(10),
+            max_message_size: 256 << 20,
+            on_connect: None,
+            on_connect_error: None,
+            on_disconnect: None,
+        }
+    }
+}
+
+impl DbConnectionBuilder {
+    /// `http://`, `https://`, `ws://` or `wss://` address of the SpacetimeDB host.
+    pub fn with_uri(mut self, uri: impl Into<String>) -> Self {
+        self.uri = Some(uri.into());
+        self
+    }
+
+    /// The database name or its identity (hex).
+    pub fn with_module_name(mut self, name_or_identity: impl Into<String>) -> Self {
+        self.database = Some(name_or_identity.into());
+        self
+    }
+
+    /// Connect as the identity this token belongs to; `None` lets the server issue a new one.
+    pub fn with_token(mut self, token: Option<impl Into<String>>) -> Self {
+        self.token = token.map(Into::into);
+        self
+    }
+
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Light mode: the server sends other clients' transactions without reducer metadata.
+    pub fn with_light_mode(mut self, light: bool) -> Self {
+        self.light = light;
+        self
+    }
+
+    /// Overrides the random per-connection id.
+    pub fn with_connection_id(mut self, id: ConnectionId) -> Self {
+        self.connection_id = Some(id);
+        self
+    }
+
+    /// The module's schema; without it the schema is fetched from the server at connect.
+    pub fn with_schema(mut self, schema: Arc<Schema>) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Largest WebSocket message accepted from the server (default 256 MiB); decompressed
+    /// messages may be up to four times this.
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes.max(1024);
+        self
+    }
+
+    pub fn on_connect(mut self, f: impl FnOnce(&DbConnection, Identity, &str, ConnectionId) + Send + 'static) -> Self {
+        self.on_connect = Some(Box::new(f));
+        self
+    }
+
+    pub fn on_connect_error(mut self, f: impl FnOnce(&DbConnection, &Error) + Send + 'static) -> Self {
+        self.on_connect_error = Some(Box::new(f));
+        self
+    }
+
+    pub fn on_disconnect(mut self, f: impl FnOnce(&DbConnection, Option<&Error>) + Send + 'static) -> Self {
+        self.on_disconnect = Some(Box::new(f));
+        self
+    }
+
+    /// Starts connecting in the background and returns at once. Progress arrives through the
+    /// callbacks, which run when the connection is advanced (`frame_tick`, `run_threaded`, …).
+    pub fn build(self) -> Result<DbConnection> {
+        let uri = self.uri.clone().ok_or_else(|| Error::InvalidState("with_uri was not called".into()))?;
+        let database = self.database.clone().ok_or_else(|| Error::InvalidState("with_module_name was not called".into()))?;
+        let (ws_base, http_base) = split_uri(&uri)?;
+        if database.is_empty() || !database.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(Error::InvalidArgument(format!("`{database}` is not a database name or identity")));
+        }
+        let connection_id = self.connection_id.unwrap_or_else(random_connection_id);
+        let config = Config {
+            ws_base,
+            http_base,
+            database,
+            token: self.token.clone(),
+            compression: self.compression,
+            light: self.light,
+            connection_id,
+            connect_timeout: self.connect_timeout,
+            max_message_size: self.max_message_size,
+            max_decompressed_size: self.max_message_size.saturating_mul(4),
+        };
+        let schema = self.schema.clone();
+        let (inner, outbound_rx) = Inner::new(self, connection_id);
+        if let Some(s) = &schema {
+            let _ = inner.link.schema.set(s.clone());
+            inner.ensure_cache();
+        }
+        let link = inner.link.clone();
+        crate::runtime::handle().spawn(transport::run(link, config, schema, outbound_rx));
+        Ok(DbConnection { inner })
+    }
+}
+
+/// Splits a user URI into the WebSocket and HTTP bases (scheme, host, port, optional path).
+fn split_uri(uri: &str) -> Result<(String, String)> {
+    let uri = uri.trim_end_matches('/');
+    let (scheme, rest) = uri
+        .split_once("://")
+        .ok_or_else(|| Error::InvalidArgument(format!("`{uri}` has no scheme; use http://, https://, ws:// or wss://")))?;
+    let (ws, http) = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => ("ws", "http"),
+        "https" | "wss" => ("wss", "https"),
+        other => return Err(Error::InvalidArgument(format!("unsupported scheme `{other}`; use http, https, ws or wss"))),
+    };
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(Error::InvalidArgument(format!("`{uri}` is not a valid host address")));
+    }
+    Ok((format!("{ws}://{rest}"), format!("{http}://{rest}")))
+}
+
+fn random_connection_id() -> ConnectionId {
+    loop {
+        let id: u128 = rand::random();
+        if id != 0 {
+            return ConnectionId::from_u128(id);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The queue between the background runtime (which decodes) and the ticking thread (which applies
+//! and runs callbacks). Only the push and pop take the lock; nothing else happens under it.
+
+use super::parse::Parsed;
+use crate::error::Error;
+use crate::metrics::Counters;
+use crate::schema::Schema;
+use spacetimedb_lib::{ConnectionId, Identity};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub(crate) enum Inbound {
+    Connected { identity: Identity, token: String, connection_id: ConnectionId },
+    ConnectFailed(Error),
+    Message { parsed: Parsed, received_at: Instant },
+    /// The socket is gone; `None` after a disconnect we asked for.
+    Disconnected(Option<Error>),
+}
+
+/// State shared between a connection's handle and its background task.
+pub(crate) struct Link {
+    queue: Mutex<VecDeque<Inbound>>,
+    ready: Condvar,
+    notify: tokio::sync::Notify,
+    pub counters: Counters,
+    pub schema: OnceLock<Arc<Schema>>,
+}
+
+impl Link {
+    pub fn new() -> Link {
+        Link {
+            queue: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+            notify: tokio::sync::Notify::new(),
+            counters: Counters::default(),
+            schema: OnceLock::new(),
+        }
+    }
+
+    pub fn push(&self, item: Inbound) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.push_back(item);
+        self.counters.queue_depth.store(q.len() as u64, Relaxed);
+        drop(q);
+        self.ready.notify_all();
+        self.notify.notify_one();
+    }
+
+    pub fn pop(&self) -> Option<Inbound> {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let item = q.pop_front();
+        self.counters.queue_depth.store(q.len() as u64, Relaxed);
+        item
+    }
+
+    /// Waits up to `timeout` for something to arrive; returns it if it did.
+    pub fn pop_blocking(&self, timeout: Duration) -> Option<Inbound> {
+        let deadline = Instant::now() + timeout;
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(item) = q.pop_front() {
+                self.counters.queue_depth.store(q.len() as u64, Relaxed);
+                return Some(item);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            q = self.ready.wait_timeout(q, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    pub async fn wait_async(&self) {
+        if self.queue.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+            self.notify.notified().await;
+        }
+    }
+}

@@ -1,0 +1,610 @@
+//! A connection to one database: the handle game code holds, the tick that applies what the
+//! background task decoded, and the calls that send messages.
+
+mod builder;
+mod callbacks;
+mod inbox;
+mod parse;
+mod subscription;
+mod table;
+mod transport;
+
+pub use builder::DbConnectionBuilder;
+pub use callbacks::CallbackId;
+pub use subscription::{SubscriptionBuilder, SubscriptionHandle, SubscriptionState};
+pub use table::TableHandle;
+pub use transport::Compression;
+
+use crate::cache::{ClientCache, TableDiff};
+use crate::error::{Error, Result};
+use crate::event::{Event, ReducerEvent, Status};
+use crate::metrics::Metrics;
+use crate::protocol::{client_message, CallReducerFlags, RowList};
+use crate::schema::Schema;
+use builder::{OnConnect, OnConnectError, OnDisconnect};
+use bytes::Bytes;
+use callbacks::{Callbacks, ReducerCallback};
+use inbox::{Inbound, Link};
+use parse::Parsed;
+use spacetimedb_lib::{ConnectionId, Identity};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+use subscription::Subscriptions;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use transport::Outbound;
+
+/// A connection to a SpacetimeDB database. Cheap to clone; every clone is the same connection.
+/// Every method may be called from any thread; callbacks run only on the thread that advances
+/// the connection.
+#[derive(Clone)]
+pub struct DbConnection {
+    inner: Arc<Inner>,
+}
+
+/// What a callback receives: the connection and why it runs.
+pub struct EventContext<'a> {
+    pub conn: &'a DbConnection,
+    pub event: &'a Event,
+}
+
+/// The outcome of one bounded `frame_tick_budget`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Messages applied in this call.
+    pub processed: usize,
+    /// Messages still waiting because the budget ran out.
+    pub remaining: usize,
+}
+
+pub type OneOffCallback = dyn FnOnce(&DbConnection, std::result::Result<Vec<(String, RowList)>, String>) + Send;
+
+struct Identityinfo {
+    identity: Option<Identity>,
+    token: Option<String>,
+}
+
+pub(crate) struct Inner {
+    link: Arc<Link>,
+    outbound: UnboundedSender<Outbound>,
+    connection_id: ConnectionId,
+    ident: Mutex<Identityinfo>,
+    /// True from build until the disconnection has been reported by a tick.
+    active: AtomicBool,
+    /// True once a tick has seen the socket end (or the connect fail).
+    ended: AtomicBool,
+    disconnect_requested: AtomicBool,
+    ticking: AtomicBool,
+    cache: RwLock<Option<ClientCache>>,
+    callbacks: Mutex<Callbacks>,
+    subscriptions: Mutex<Subscriptions>,
+    lifecycle: Mutex<Lifecycle>,
+    next_request_id: AtomicU32,
+    /// Our reducer calls awaiting their result, oldest first (bounded), for round-trip times.
+    pending_calls: Mutex<VecDeque<(u32, Instant)>>,
+    one_off: Mutex<HashMap<u64, Box<OneOffCallback>>>,
+    next_one_off: AtomicU32,
+    /// Diff buffers reused from tick to tick, so applying allocates as little as possible.
+    diffs: Mutex<Vec<TableDiff>>,
+}
+
+struct Lifecycle {
+    on_connect: Option<Box<OnConnect>>,
+    on_connect_error: Option<Box<OnConnectError>>,
+    on_disconnect: Option<Box<OnDisconnect>>,
+}
+
+impl Inner {
+    fn new(b: DbConnectionBuilder, connection_id: ConnectionId) -> (Arc<Inner>, UnboundedReceiver<Outbound>) {
+        let (tx, rx) = unbounded_channel();
+        let inner = Arc::new(Inner {
+            link: Arc::new(Link::new()),
+            outbound: tx,
+            connection_id,
+            ident: Mutex::new(Identityinfo { identity: None, token: None }),
+            active: AtomicBool::new(true),
+            ended: AtomicBool::new(false),
+            disconnect_requested: AtomicBool::new(false),
+            ticking: AtomicBool::new(false),
+            cache: RwLock::new(None),
+            callbacks: Mutex::new(Callbacks::default()),
+            subscriptions: Mutex::new(Subscriptions::default()),
+            lifecycle: Mutex::new(Lifecycle {
+                on_connect: b.on_connect,
+                on_connect_error: b.on_connect_error,
+                on_disconnect: b.on_disconnect,
+            }),
+            next_request_id: AtomicU32::new(1),
+            pending_calls: Mutex::new(VecDeque::new()),
+            one_off: Mutex::new(HashMap::new()),
+            next_one_off: AtomicU32::new(1),
+            diffs: Mutex::new(Vec::new()),
+        });
+        (inner, rx)
+    }
+
+    /// Creates the cache once the schema is known.
+    fn ensure_cache(&self) {
+        let Some(schema) = self.link.schema.get() else { return };
+        let mut cache = write(&self.cache);
+        if cache.is_none() {
+            *cache = Some(ClientCache::new(schema.clone()));
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle is gone: close the socket (the background task ends with it).
+        let _ = self.outbound.send(Outbound::Close);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|p| p.into_inner())
+}
+fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Clears the ticking flag when a tick ends, even by unwinding.
+struct TickGuard<'a>(&'a AtomicBool);
+impl Drop for TickGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, SeqCst);
+    }
+}
+
+impl DbConnection {
+    pub fn builder() -> DbConnectionBuilder {
+        DbConnectionBuilder::default()
+    }
+
+    // ---- identity and state -------------------------------------------------------------
+
+    /// Our identity, once the server has sent it (`on_connect` has run or is about to).
+    pub fn try_identity(&self) -> Option<Identity> {
+        lock(&self.inner.ident).identity
+    }
+
+    pub fn identity(&self) -> Result<Identity> {
+        self.try_identity().ok_or_else(|| Error::InvalidState("the identity is not known yet (before on_connect)".into()))
+    }
+
+    /// The token the server issued or accepted, once connected. Never logged by this library.
+    pub fn token(&self) -> Option<String> {
+        lock(&self.inner.ident).token.clone()
+    }
+
+    /// This connection's id (random per connection unless the builder set one).
+    pub fn connection_id(&self) -> ConnectionId {
+        self.inner.connection_id
+    }
+
+    /// True from `build` until a tick has reported the disconnection.
+    pub fn is_active(&self) -> bool {
+        self.inner.active.load(SeqCst)
+    }
+
+    pub fn schema(&self) -> Option<Arc<Schema>> {
+        self.inner.link.schema.get().cloned()
+    }
+
+    pub fn metrics(&self) -> Metrics {
+        self.inner.link.counters.snapshot()
+    }
+
+    /// Closes the connection. `on_disconnect` then runs, with no error, on a later tick.
+    pub fn disconnect(&self) -> Result<()> {
+        if !self.is_active() || self.inner.disconnect_requested.swap(true, SeqCst) {
+            return Err(Error::Disconnected);
+        }
+        self.inner.outbound.send(Outbound::Close).map_err(|_| Error::Disconnected)
+    }
+
+    fn send(&self, bytes: Vec<u8>) -> Result<()> {
+        if !self.is_active() || self.inner.disconnect_requested.load(SeqCst) || self.inner.ended.load(SeqCst) {
+            return Err(Error::Disconnected);
+        }
+        self.inner.outbound.send(Outbound::Binary(bytes)).map_err(|_| Error::Disconnected)
+    }
+
+    fn schema_required(&self) -> Result<Arc<Schema>> {
+        self.schema().ok_or_else(|| {
+            Error::InvalidState("the module schema is not known yet: wait for on_connect, or give the builder a schema".into())
+        })
+    }
+
+    // ---- reducers ---------------------------------------------------------------------------
+
+    /// Asks the server to run `reducer` with BSATN-encoded `args` (the parameters concatenated).
+    /// The message is sent at once, from this thread. The arguments are checked against the
+    /// reducer's parameter types first; on mismatch nothing is sent. Returns the request id.
+    pub fn call_reducer(&self, reducer: &str, args: &[u8], flags: CallReducerFlags) -> Result<u32> {
+        let schema = self.schema_required()?;
+        let def = schema.reducer(reducer).ok_or_else(|| Error::UnknownReducer(reducer.to_owned()))?;
+        if let Some(kind) = def.lifecycle {
+            return Err(Error::InvalidArgument(format!("`{reducer}` is the module's {kind} lifecycle reducer; clients cannot call it")));
+        }
+        schema
+            .types
+            .validate(&def.params, args)
+            .map_err(|e| Error::InvalidArgument(format!("arguments for `{reducer}`({}): {e}", def.param_names.join(", "))))?;
+        let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
+        self.send(client_message::call_reducer(reducer, args, request_id, flags))?;
+        self.inner.link.counters.reducer_calls.fetch_add(1, Relaxed);
+        let mut pending = lock(&self.inner.pending_calls);
+        if pending.len() >= 4096 {
+            pending.pop_front();
+        }
+        pending.push_back((request_id, Instant::now()));
+        Ok(request_id)
+    }
+
+    /// Runs `f` after every run of `reducer` we are told about (our own calls, including failed
+    /// ones, and other clients' calls that touched our subscriptions).
+    pub fn on_reducer(&self, reducer: &str, f: impl FnMut(&EventContext, &ReducerEvent) + Send + 'static) -> Result<CallbackId> {
+        if let Some(schema) = self.schema() {
+            if schema.reducer(reducer).is_none() {
+                return Err(Error::UnknownReducer(reducer.to_owned()));
+            }
+        }
+        let mut cbs = lock(&self.inner.callbacks);
+        let id = cbs.next_id();
+        cbs.reducers.entry(reducer.to_owned()).or_default().add(id, Box::new(f));
+        Ok(id)
+    }
+
+    /// Runs `f` after every reducer event of any reducer.
+    pub fn on_any_reducer(&self, f: impl FnMut(&EventContext, &ReducerEvent) + Send + 'static) -> CallbackId {
+        let mut cbs = lock(&self.inner.callbacks);
+        let id = cbs.next_id();
+        cbs.any_reducer.add(id, Box::new(f));
+        id
+    }
+
+    /// Removes a reducer callback; returns whether it was registered.
+    pub fn remove_on_reducer(&self, id: CallbackId) -> bool {
+        let mut cbs = lock(&self.inner.callbacks);
+        let mut removed = cbs.any_reducer.remove(id);
+        for list in cbs.reducers.values_mut() {
+            removed |= list.remove(id);
+        }
+        removed
+    }
+
+    // ---- tables -----------------------------------------------------------------------------
+
+    /// A handle to the table named `name` (look it up once, keep the handle).
+    pub fn table(&self, name: &str) -> Result<TableHandle> {
+        let schema = self.schema_required()?;
+        let def = schema.table(name).ok_or_else(|| Error::UnknownTable(name.to_owned()))?;
+        Ok(TableHandle::new(self.clone(), def.index))
+    }
+
+    // ---- one-off queries --------------------------------------------------------------------
+
+    /// Runs a SQL query once, outside any subscription; the rows (or the error) are passed to `f`
+    /// on a later tick. The cache is not touched.
+    pub fn one_off_query(
+        &self,
+        sql: &str,
+        f: impl FnOnce(&DbConnection, std::result::Result<Vec<(String, RowList)>, String>) + Send + 'static,
+    ) -> Result<()> {
+        let id = self.inner.next_one_off.fetch_add(1, Relaxed) as u64;
+        lock(&self.inner.one_off).insert(id, Box::new(f));
+        if let Err(e) = self.send(client_message::one_off_query(&id.to_le_bytes(), sql)) {
+            lock(&self.inner.one_off).remove(&id);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    // ---- advancing ----------------------------------------------------------------------------
+
+    fn enter_tick(&self) -> Result<TickGuard<'_>> {
+        if self.inner.ticking.compare_exchange(false, true, SeqCst, SeqCst).is_err() {
+            return Err(Error::Reentrant);
+        }
+        Ok(TickGuard(&self.inner.ticking))
+    }
+
+    /// Applies everything that has arrived and runs its callbacks, without blocking.
+    /// Returns an error once the connection has ended (after reporting it through callbacks).
+    pub fn frame_tick(&self) -> Result<()> {
+        self.frame_tick_budget(usize::MAX, None).map(|_| ())
+    }
+
+    /// Like `frame_tick`, but stops after `max_messages` messages or once `max_time` has passed
+    /// (checked between messages), so a burst never takes a whole frame.
+    pub fn frame_tick_budget(&self, max_messages: usize, max_time: Option<Duration>) -> Result<TickReport> {
+        let _guard = self.enter_tick()?;
+        let start = Instant::now();
+        let mut report = TickReport::default();
+        while report.processed < max_messages {
+            if max_time.is_some_and(|t| start.elapsed() >= t) {
+                break;
+            }
+            let Some(item) = self.inner.link.pop() else { break };
+            self.handle(item);
+            report.processed += 1;
+        }
+        report.remaining = self.inner.link.counters.queue_depth.load(Relaxed) as usize;
+        if self.inner.ended.load(SeqCst) && report.remaining == 0 {
+            return Err(Error::Disconnected);
+        }
+        Ok(report)
+    }
+
+    /// Applies at most one message, without blocking; returns whether one was applied.
+    pub fn advance_one_message(&self) -> Result<bool> {
+        let _guard = self.enter_tick()?;
+        match self.inner.link.pop() {
+            Some(item) => {
+                self.handle(item);
+                Ok(true)
+            }
+            None if self.inner.ended.load(SeqCst) => Err(Error::Disconnected),
+            None => Ok(false),
+        }
+    }
+
+    /// Waits up to `timeout` for a message and applies it; returns whether one was applied.
+    pub fn advance_one_message_blocking(&self, timeout: Duration) -> Result<bool> {
+        if self.inner.ended.load(SeqCst) && self.inner.link.counters.queue_depth.load(Relaxed) == 0 {
+            return Err(Error::Disconnected);
+        }
+        let _guard = self.enter_tick()?;
+        match self.inner.link.pop_blocking(timeout) {
+            Some(item) => {
+                self.handle(item);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Advances the connection on a new thread until it ends. Errors never panic the thread:
+    /// they reach `on_disconnect` / `on_connect_error`.
+    pub fn run_threaded(&self) -> std::thread::JoinHandle<()> {
+        let conn = self.clone();
+        std::thread::Builder::new()
+            .name("stdb-client-tick".into())
+            .spawn(move || loop {
+                match conn.advance_one_message_blocking(Duration::from_millis(100)) {
+                    Ok(_) => {}
+                    Err(Error::Reentrant) => std::thread::sleep(Duration::from_millis(1)),
+                    Err(_) => break,
+                }
+            })
+            .expect("spawning the stdb-client tick thread failed")
+    }
+
+    /// Advances the connection until it ends, awaiting when idle.
+    pub async fn run_async(&self) -> Result<()> {
+        loop {
+            match self.frame_tick() {
+                Ok(()) => self.inner.link.wait_async().await,
+                Err(Error::Disconnected) => {
+                    return match self.inner.disconnect_requested.load(SeqCst) {
+                        true => Ok(()),
+                        false => Err(Error::ConnectionLost("the connection ended".into())),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    // ---- applying messages (ticking thread only) --------------------------------------------
+
+    fn handle(&self, item: Inbound) {
+        match item {
+            Inbound::Connected { identity, token, connection_id } => {
+                if connection_id != self.inner.connection_id {
+                    log::warn!("the server assigned connection id {} instead of ours", connection_id.to_hex());
+                }
+                {
+                    let mut ident = lock(&self.inner.ident);
+                    ident.identity = Some(identity);
+                    ident.token = Some(token.clone());
+                }
+                self.inner.ensure_cache();
+                log::info!("connected as {}", identity.to_hex());
+                let cb = lock(&self.inner.lifecycle).on_connect.take();
+                if let Some(cb) = cb {
+                    cb(self, identity, &token, connection_id);
+                }
+            }
+            Inbound::ConnectFailed(e) => {
+                log::warn!("{e}");
+                self.mark_ended();
+                let cb = lock(&self.inner.lifecycle).on_connect_error.take();
+                if let Some(cb) = cb {
+                    cb(self, &e);
+                }
+            }
+            Inbound::Disconnected(e) => {
+                match &e {
+                    Some(e) => log::warn!("disconnected: {e}"),
+                    None => log::info!("disconnected"),
+                }
+                self.mark_ended();
+                subscription::end_all(self);
+                let cb = lock(&self.inner.lifecycle).on_disconnect.take();
+                if let Some(cb) = cb {
+                    cb(self, e.as_ref());
+                }
+            }
+            Inbound::Message { parsed, received_at: _ } => {
+                self.inner.link.counters.messages_applied.fetch_add(1, Relaxed);
+                self.apply(parsed);
+            }
+        }
+    }
+
+    fn mark_ended(&self) {
+        self.inner.ended.store(true, SeqCst);
+        self.inner.active.store(false, SeqCst);
+    }
+
+    fn apply(&self, parsed: Parsed) {
+        match parsed {
+            Parsed::Transaction { tables, event } => {
+                if let Some(r) = event.reducer_event() {
+                    self.record_round_trip(r);
+                }
+                let diffs = self.apply_rows(&tables);
+                if let Some(r) = event.reducer_event() {
+                    if matches!(event, Event::Reducer(_)) || r.status != Status::Committed {
+                        self.run_reducer_callbacks(&event, r);
+                    }
+                }
+                self.run_row_callbacks(&event, diffs);
+            }
+            Parsed::SubscribeApplied { query_id, tables } => {
+                let diffs = self.apply_rows(&tables);
+                let event = Event::SubscribeApplied;
+                self.run_row_callbacks(&event, diffs);
+                subscription::applied(self, query_id);
+            }
+            Parsed::UnsubscribeApplied { query_id, tables } => {
+                let diffs = self.apply_rows(&tables);
+                let event = Event::UnsubscribeApplied;
+                self.run_row_callbacks(&event, diffs);
+                subscription::unsubscribed(self, query_id);
+            }
+            Parsed::SubscriptionError { query_id, error } => match query_id {
+                Some(q) => subscription::failed(self, q, &error),
+                None => {
+                    // The server dropped every subscription of ours; the cache no longer follows it.
+                    log::error!("subscription error without a query id: {error}");
+                    subscription::fail_all(self, &error);
+                    let _ = self.inner.outbound.send(Outbound::Close);
+                    self.inner.link.push(Inbound::Disconnected(Some(Error::SubscriptionFatal(error))));
+                }
+            },
+            Parsed::OneOffResponse { message_id, result } => {
+                let id = <[u8; 8]>::try_from(&message_id[..]).map(u64::from_le_bytes).ok();
+                let cb = id.and_then(|id| lock(&self.inner.one_off).remove(&id));
+                match cb {
+                    Some(cb) => cb(self, result),
+                    None => log::warn!("one-off query response with an unknown message id"),
+                }
+            }
+            Parsed::Ignored(kind) => log::warn!("ignored an unexpected {kind} message"),
+        }
+    }
+
+    fn record_round_trip(&self, r: &ReducerEvent) {
+        if r.caller_connection_id != Some(self.inner.connection_id) || r.request_id == 0 {
+            return;
+        }
+        let mut pending = lock(&self.inner.pending_calls);
+        // Results come back in call order; older entries without a result (failures carry
+        // request id 0, NoSuccessNotify calls may get none) are dropped on the way.
+        while let Some(&(id, sent)) = pending.front() {
+            if id > r.request_id {
+                break;
+            }
+            pending.pop_front();
+            if id == r.request_id {
+                self.inner.link.counters.record_rtt(sent.elapsed().as_micros() as u64);
+                break;
+            }
+        }
+    }
+
+    /// Applies a message's rows to the cache under the write lock; returns what changed for the
+    /// tables that have row callbacks. The lock is released before any callback runs.
+    fn apply_rows(&self, tables: &[crate::cache::TableRows]) -> Vec<TableDiff> {
+        if tables.is_empty() {
+            return Vec::new();
+        }
+        let wanted: Vec<bool> = {
+            let cbs = lock(&self.inner.callbacks);
+            tables
+                .iter()
+                .map(|t| {
+                    cbs.tables
+                        .get(t.table)
+                        .is_some_and(|c| !c.on_insert.is_empty() || !c.on_delete.is_empty() || !c.on_update.is_empty())
+                })
+                .collect()
+        };
+        let mut pool = std::mem::take(&mut *lock(&self.inner.diffs));
+        let mut diffs = Vec::new();
+        let mut cache_guard = write(&self.inner.cache);
+        let Some(cache) = cache_guard.as_mut() else { return Vec::new() };
+        let before = cache.stats;
+        for (rows, &collect) in tables.iter().zip(&wanted) {
+            let mut diff = pool.pop().unwrap_or_default();
+            cache.apply(rows, collect, &mut diff);
+            if collect && !diff.is_empty() {
+                diffs.push(diff);
+            } else {
+                pool.push(diff);
+            }
+        }
+        let after = cache.stats;
+        drop(cache_guard);
+        let c = &self.inner.link.counters;
+        c.rows_inserted.fetch_add(after.rows_inserted - before.rows_inserted, Relaxed);
+        c.rows_deleted.fetch_add(after.rows_deleted - before.rows_deleted, Relaxed);
+        c.missing_deletes.fetch_add(after.missing_deletes - before.missing_deletes, Relaxed);
+        *lock(&self.inner.diffs) = pool;
+        diffs
+    }
+
+    fn run_reducer_callbacks(&self, event: &Event, r: &ReducerEvent) {
+        let (named, any) = {
+            let cbs = lock(&self.inner.callbacks);
+            (cbs.reducers.get(&r.reducer_name).cloned(), cbs.any_reducer.clone())
+        };
+        let ctx = EventContext { conn: self, event };
+        if let Some(named) = named {
+            named.each(|f: &mut ReducerCallback| f(&ctx, r));
+        }
+        any.each(|f: &mut ReducerCallback| f(&ctx, r));
+    }
+
+    fn run_row_callbacks(&self, event: &Event, diffs: Vec<TableDiff>) {
+        if diffs.is_empty() {
+            return;
+        }
+        let ctx = EventContext { conn: self, event };
+        let snapshot: Vec<_> = {
+            let cbs = lock(&self.inner.callbacks);
+            diffs.iter().map(|d| cbs.tables.get(d.table).cloned().unwrap_or_default()).collect()
+        };
+        for (diff, cbs) in diffs.iter().zip(&snapshot) {
+            for row in &diff.deletes {
+                cbs.on_delete.each(|f| f(&ctx, row));
+            }
+            for (old, new) in &diff.updates {
+                cbs.on_update.each(|f| f(&ctx, old, new));
+            }
+            for row in &diff.inserts {
+                cbs.on_insert.each(|f| f(&ctx, row));
+            }
+        }
+        let mut pool = lock(&self.inner.diffs);
+        for mut d in diffs {
+            d.inserts.clear();
+            d.deletes.clear();
+            d.updates.clear();
+            pool.push(d);
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+/// A row as passed around outside callbacks: shared bytes, no copy.
+pub type RowBytes = Bytes;

@@ -1,0 +1,224 @@
+//! Subscriptions: any number per connection, each a `SubscribeMulti` with its own query id.
+
+use super::{lock, DbConnection, EventContext};
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::protocol::client_message;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+
+pub type OnApplied = dyn FnOnce(&EventContext) + Send;
+pub type OnError = dyn FnOnce(&EventContext, &str) + Send;
+pub type OnEnded = dyn FnOnce(&EventContext) + Send;
+
+/// Where a subscription is in its life.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubscriptionState {
+    /// Sent; the server has not answered yet.
+    Pending = 0,
+    /// Rows are in the cache and kept up to date.
+    Active = 1,
+    /// Unsubscribe sent; rows still in the cache until the server confirms.
+    Unsubscribing = 2,
+    /// Unsubscribed, failed or disconnected; nothing more will happen.
+    Ended = 3,
+}
+
+pub(super) struct Entry {
+    state: SubscriptionState,
+    queries: Vec<String>,
+    on_applied: Option<Box<OnApplied>>,
+    on_error: Option<Box<OnError>>,
+    on_ended: Option<Box<OnEnded>>,
+    /// Unsubscribe was asked for before the server applied the subscription.
+    cancelled: bool,
+}
+
+#[derive(Default)]
+pub(super) struct Subscriptions {
+    next_query_id: u32,
+    entries: HashMap<u32, Entry>,
+}
+
+/// Configures callbacks for one subscription, then sends it.
+pub struct SubscriptionBuilder {
+    conn: DbConnection,
+    on_applied: Option<Box<OnApplied>>,
+    on_error: Option<Box<OnError>>,
+}
+
+impl DbConnection {
+    pub fn subscription_builder(&self) -> SubscriptionBuilder {
+        SubscriptionBuilder { conn: self.clone(), on_applied: None, on_error: None }
+    }
+}
+
+impl SubscriptionBuilder {
+    /// Runs once the subscription's rows are in the cache.
+    pub fn on_applied(mut self, f: impl FnOnce(&EventContext) + Send + 'static) -> Self {
+        self.on_applied = Some(Box::new(f));
+        self
+    }
+
+    /// Runs if the server rejects the subscription (or it fails later).
+    pub fn on_error(mut self, f: impl FnOnce(&EventContext, &str) + Send + 'static) -> Self {
+        self.on_error = Some(Box::new(f));
+        self
+    }
+
+    /// Subscribes to `queries` (SQL `SELECT`s), sent at once.
+    pub fn subscribe<S: AsRef<str>>(self, queries: &[S]) -> Result<SubscriptionHandle> {
+        let queries: Vec<String> = queries.iter().map(|q| q.as_ref().to_owned()).collect();
+        if queries.is_empty() {
+            return Err(Error::InvalidArgument("a subscription needs at least one query".into()));
+        }
+        let conn = self.conn.clone();
+        let inner = conn.inner();
+        let request_id = inner.next_request_id.fetch_add(1, Relaxed);
+        let mut subs = lock(&inner.subscriptions);
+        // Query ids are per connection and reusable once ended; skip any still in use.
+        let query_id = loop {
+            subs.next_query_id = subs.next_query_id.wrapping_add(1);
+            if !subs.entries.contains_key(&subs.next_query_id) {
+                break subs.next_query_id;
+            }
+        };
+        conn.send(client_message::subscribe_multi(&queries, request_id, query_id))?;
+        subs.entries.insert(
+            query_id,
+            Entry {
+                state: SubscriptionState::Pending,
+                queries,
+                on_applied: self.on_applied,
+                on_error: self.on_error,
+                on_ended: None,
+                cancelled: false,
+            },
+        );
+        drop(subs);
+        Ok(SubscriptionHandle { conn, query_id })
+    }
+
+    /// Subscribes to every public table of the module (`SELECT * FROM t` for each).
+    pub fn subscribe_to_all_tables(self) -> Result<SubscriptionHandle> {
+        let schema = self.conn.schema_required()?;
+        let queries: Vec<String> =
+            schema.tables.iter().filter(|t| t.is_public).map(|t| format!("SELECT * FROM {}", t.name)).collect();
+        self.subscribe(&queries)
+    }
+}
+
+/// A live subscription. Dropping the handle does not unsubscribe.
+#[derive(Clone)]
+pub struct SubscriptionHandle {
+    conn: DbConnection,
+    query_id: u32,
+}
+
+impl SubscriptionHandle {
+    pub fn query_id(&self) -> u32 {
+        self.query_id
+    }
+
+    pub fn state(&self) -> SubscriptionState {
+        let subs = lock(&self.conn.inner().subscriptions);
+        subs.entries.get(&self.query_id).map_or(SubscriptionState::Ended, |e| e.state)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.state() == SubscriptionState::Active
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.state() == SubscriptionState::Ended
+    }
+
+    pub fn queries(&self) -> Vec<String> {
+        let subs = lock(&self.conn.inner().subscriptions);
+        subs.entries.get(&self.query_id).map(|e| e.queries.clone()).unwrap_or_default()
+    }
+
+    pub fn unsubscribe(&self) -> Result<()> {
+        self.unsubscribe_inner(None)
+    }
+
+    /// Unsubscribes and runs `f` once the server has removed the rows.
+    pub fn unsubscribe_then(&self, f: impl FnOnce(&EventContext) + Send + 'static) -> Result<()> {
+        self.unsubscribe_inner(Some(Box::new(f)))
+    }
+
+    fn unsubscribe_inner(&self, on_ended: Option<Box<OnEnded>>) -> Result<()> {
+        let inner = self.conn.inner();
+        let mut subs = lock(&inner.subscriptions);
+        let Some(entry) = subs.entries.get_mut(&self.query_id) else {
+            return Err(Error::InvalidState("the subscription has already ended".into()));
+        };
+        match entry.state {
+            SubscriptionState::Active | SubscriptionState::Pending => {}
+            SubscriptionState::Unsubscribing | SubscriptionState::Ended => {
+                return Err(Error::InvalidState("unsubscribe was already called".into()))
+            }
+        }
+        let request_id = inner.next_request_id.fetch_add(1, Relaxed);
+        self.conn.send(client_message::unsubscribe_multi(request_id, self.query_id))?;
+        entry.cancelled = entry.state == SubscriptionState::Pending;
+        entry.state = SubscriptionState::Unsubscribing;
+        entry.on_ended = on_ended;
+        entry.on_applied = None;
+        Ok(())
+    }
+}
+
+// ---- called by the tick ------------------------------------------------------------------------
+
+pub(super) fn applied(conn: &DbConnection, query_id: u32) {
+    let cb = {
+        let mut subs = lock(&conn.inner().subscriptions);
+        let Some(entry) = subs.entries.get_mut(&query_id) else {
+            log::warn!("SubscribeMultiApplied for unknown query id {query_id}");
+            return;
+        };
+        if entry.cancelled {
+            None // cancelled before it applied: its rows go when the unsubscribe is applied
+        } else {
+            entry.state = SubscriptionState::Active;
+            entry.on_applied.take()
+        }
+    };
+    if let Some(cb) = cb {
+        cb(&EventContext { conn, event: &Event::SubscribeApplied });
+    }
+}
+
+pub(super) fn unsubscribed(conn: &DbConnection, query_id: u32) {
+    let entry = lock(&conn.inner().subscriptions).entries.remove(&query_id);
+    if let Some(cb) = entry.and_then(|e| e.on_ended) {
+        cb(&EventContext { conn, event: &Event::UnsubscribeApplied });
+    }
+}
+
+pub(super) fn failed(conn: &DbConnection, query_id: u32, error: &str) {
+    let entry = lock(&conn.inner().subscriptions).entries.remove(&query_id);
+    let Some(entry) = entry else {
+        log::warn!("subscription error for unknown query id {query_id}: {error}");
+        return;
+    };
+    log::warn!("subscription {query_id} failed: {error}");
+    let event = Event::SubscribeError(error.to_owned());
+    if let Some(cb) = entry.on_error {
+        cb(&EventContext { conn, event: &event }, error);
+    }
+}
+
+pub(super) fn fail_all(conn: &DbConnection, error: &str) {
+    let ids: Vec<u32> = lock(&conn.inner().subscriptions).entries.keys().copied().collect();
+    for id in ids {
+        failed(conn, id, error);
+    }
+}
+
+pub(super) fn end_all(conn: &DbConnection) {
+    let entries: Vec<Entry> = lock(&conn.inner().subscriptions).entries.drain().map(|(_, e)| e).collect();
+    drop(entries); // callbacks are dropped on this (the ticking) thread
+}

@@ -1,0 +1,128 @@
+//! Table handles: reading the cache and registering row callbacks for one table.
+
+use super::{lock, read, write, CallbackId, DbConnection, EventContext};
+use crate::cache::RowId;
+use crate::error::{Error, Result};
+use crate::schema::TableDef;
+use bytes::Bytes;
+use std::ops::Bound;
+
+/// One table of the cache. Cheap to clone; look it up once and keep it.
+#[derive(Clone)]
+pub struct TableHandle {
+    conn: DbConnection,
+    table: usize,
+}
+
+impl TableHandle {
+    pub(super) fn new(conn: DbConnection, table: usize) -> TableHandle {
+        TableHandle { conn, table }
+    }
+
+    pub fn def(&self) -> std::sync::Arc<crate::schema::Schema> {
+        self.conn.schema().expect("a table handle exists only once the schema is known")
+    }
+
+    fn with_def<T>(&self, f: impl FnOnce(&TableDef) -> T) -> T {
+        let schema = self.def();
+        f(&schema.tables[self.table])
+    }
+
+    pub fn name(&self) -> String {
+        self.with_def(|d| d.name.clone())
+    }
+
+    pub fn index(&self) -> usize {
+        self.table
+    }
+
+    /// Rows currently in the cache.
+    pub fn count(&self) -> usize {
+        read(&self.conn.inner().cache).as_ref().map_or(0, |c| c.count(self.table))
+    }
+
+    /// Calls `f` with each cached row's BSATN bytes (shared, not copied). No lock is held while
+    /// `f` runs, so it may use the connection freely.
+    pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
+        for row in self.rows() {
+            f(&row);
+        }
+    }
+
+    /// The cached rows as shared byte buffers (no row bytes are copied).
+    pub fn rows(&self) -> Vec<Bytes> {
+        let cache = read(&self.conn.inner().cache);
+        let Some(cache) = cache.as_ref() else { return Vec::new() };
+        cache.rows(self.table).cloned().collect()
+    }
+
+    /// The row whose unique column `column` equals the BSATN value `value`.
+    pub fn find(&self, column: &str, value: &[u8]) -> Result<Option<Bytes>> {
+        let col = self.column_index(column)?;
+        let mut cache = write(&self.conn.inner().cache);
+        let cache = cache.as_mut().ok_or(Error::Disconnected)?;
+        cache.find_unique(self.table, col, value).map(|r| r.cloned()).map_err(Error::InvalidArgument)
+    }
+
+    pub fn column_index(&self, column: &str) -> Result<usize> {
+        self.with_def(|d| {
+            d.columns
+                .iter()
+                .position(|c| c.name == column)
+                .ok_or_else(|| Error::InvalidArgument(format!("table `{}` has no column `{column}`", d.name)))
+        })
+    }
+
+    /// Position of a btree index by its server name or accessor name.
+    pub fn btree_index(&self, name: &str) -> Result<usize> {
+        self.with_def(|d| {
+            d.btree_indexes
+                .iter()
+                .position(|i| i.name == name || i.accessor_name.as_deref() == Some(name))
+                .ok_or_else(|| Error::UnknownIndex(format!("{name} (table `{}`)", d.name)))
+        })
+    }
+
+    /// Rows whose leading index columns equal `prefix` (BSATN values), and whose next column lies
+    /// within `range` when given, in the order SpacetimeDB orders the index's values.
+    pub fn btree_scan(&self, index: usize, prefix: &[&[u8]], range: Option<(Bound<&[u8]>, Bound<&[u8]>)>) -> Result<Vec<Bytes>> {
+        let mut ids: Vec<RowId> = Vec::new();
+        let mut cache = write(&self.conn.inner().cache);
+        let cache = cache.as_mut().ok_or(Error::Disconnected)?;
+        cache.btree_scan(self.table, index, prefix, range, &mut ids).map_err(Error::InvalidArgument)?;
+        Ok(ids.into_iter().map(|id| cache.row(self.table, id).clone()).collect())
+    }
+
+    pub fn on_insert(&self, f: impl FnMut(&EventContext, &[u8]) + Send + 'static) -> CallbackId {
+        let mut cbs = lock(&self.conn.inner().callbacks);
+        let id = cbs.next_id();
+        cbs.table(self.table).on_insert.add(id, Box::new(f));
+        id
+    }
+
+    pub fn on_delete(&self, f: impl FnMut(&EventContext, &[u8]) + Send + 'static) -> CallbackId {
+        let mut cbs = lock(&self.conn.inner().callbacks);
+        let id = cbs.next_id();
+        cbs.table(self.table).on_delete.add(id, Box::new(f));
+        id
+    }
+
+    /// Runs on a delete and insert with equal primary keys in one transaction. Only tables with
+    /// a primary key have updates.
+    pub fn on_update(&self, f: impl FnMut(&EventContext, &[u8], &[u8]) + Send + 'static) -> Result<CallbackId> {
+        if self.with_def(|d| d.primary_key.is_none()) {
+            return Err(Error::InvalidArgument(format!("table `{}` has no primary key, so it has no updates", self.name())));
+        }
+        let mut cbs = lock(&self.conn.inner().callbacks);
+        let id = cbs.next_id();
+        cbs.table(self.table).on_update.add(id, Box::new(f));
+        Ok(id)
+    }
+
+    /// Removes an insert, delete or update callback of this table; returns whether it existed.
+    pub fn remove_callback(&self, id: CallbackId) -> bool {
+        let mut cbs = lock(&self.conn.inner().callbacks);
+        let t = cbs.table(self.table);
+        t.on_insert.remove(id) | t.on_delete.remove(id) | t.on_update.remove(id)
+    }
+}

@@ -1,0 +1,329 @@
+//! The background task of one connection: fetch the schema if needed, open the WebSocket, then
+//! read, decompress and decode frames and send queued client messages until the socket ends.
+
+use super::inbox::{Inbound, Link};
+use super::parse::parse;
+use crate::error::{ConnectErrorKind, Error};
+use crate::protocol::{self, server_message, DecodeLimits, ServerMessage};
+use crate::schema::Schema;
+use futures_util::{SinkExt, StreamExt};
+use spacetimedb_lib::ConnectionId;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::WebSocketConfig, Message};
+
+/// Compression the client asks the server to use for large messages.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compression {
+    None = 0,
+    #[default]
+    Brotli = 1,
+    Gzip = 2,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// `ws://host:port` or `wss://…`, without a trailing slash.
+    pub ws_base: String,
+    /// `http://host:port` or `https://…`, for the schema.
+    pub http_base: String,
+    pub database: String,
+    pub token: Option<String>,
+    pub compression: Compression,
+    pub light: bool,
+    pub connection_id: ConnectionId,
+    pub connect_timeout: Duration,
+    pub max_message_size: usize,
+    pub max_decompressed_size: usize,
+}
+
+pub(crate) enum Outbound {
+    Binary(Vec<u8>),
+    Close,
+}
+
+fn connect_error(kind: ConnectErrorKind, message: impl Into<String>) -> Error {
+    Error::Connect { kind, message: message.into() }
+}
+
+pub(crate) async fn run(link: Arc<Link>, config: Config, schema: Option<Arc<Schema>>, mut outbound: UnboundedReceiver<Outbound>) {
+    // Messages queued before the socket opens are sent right after it does.
+    let mut early = Vec::new();
+    let connecting = connect(&link, &config, schema);
+    tokio::pin!(connecting);
+    let ws = loop {
+        tokio::select! {
+            result = &mut connecting => match result {
+                Ok(ws) => break ws,
+                Err(e) => {
+                    link.push(Inbound::ConnectFailed(e));
+                    return;
+                }
+            },
+            msg = outbound.recv() => match msg {
+                Some(Outbound::Binary(b)) => early.push(b),
+                // Asked to disconnect (or every handle dropped) before the connection opened.
+                Some(Outbound::Close) | None => {
+                    link.push(Inbound::ConnectFailed(connect_error(ConnectErrorKind::Other, "disconnected before the connection was established")));
+                    return;
+                }
+            },
+        }
+    };
+    let (ws, identity) = ws;
+    link.push(identity);
+    let result = message_loop(&link, &config, ws, early, &mut outbound).await;
+    link.push(Inbound::Disconnected(result.err()));
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> Result<(Ws, Inbound), Error> {
+    let schema = match schema {
+        Some(s) => s,
+        None => tokio::time::timeout(config.connect_timeout, fetch_schema(config))
+            .await
+            .map_err(|_| connect_error(ConnectErrorKind::Timeout, format!("fetching the schema took longer than {:?}", config.connect_timeout)))??,
+    };
+    let _ = link.schema.set(schema);
+
+    let url = format!(
+        "{}/v1/database/{}/subscribe?compression={:?}&light={}&connection_id={}",
+        config.ws_base,
+        config.database,
+        config.compression,
+        config.light,
+        config.connection_id.to_hex()
+    );
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| connect_error(ConnectErrorKind::InvalidUri, format!("invalid URI {url}: {e}")))?;
+    let headers = request.headers_mut();
+    headers.insert("Sec-WebSocket-Protocol", http::HeaderValue::from_static(protocol::SUBPROTOCOL));
+    if let Some(token) = &config.token {
+        let value = http::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| Error::InvalidArgument("the token contains characters not allowed in an HTTP header".into()))?;
+        headers.insert(http::header::AUTHORIZATION, value);
+    }
+    let mut ws_config = WebSocketConfig::default();
+    ws_config.max_message_size = Some(config.max_message_size);
+    ws_config.max_frame_size = Some(config.max_message_size);
+
+    let opening = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
+    let (mut ws, _response) = tokio::time::timeout(config.connect_timeout, opening)
+        .await
+        .map_err(|_| connect_error(ConnectErrorKind::Timeout, format!("no answer from {} within {:?}", config.ws_base, config.connect_timeout)))?
+        .map_err(|e| classify_ws_error(e, config))?;
+
+    // The server's first message is our identity; anything else first is a protocol error.
+    let limits = limits(config);
+    let first = tokio::time::timeout(config.connect_timeout, ws.next())
+        .await
+        .map_err(|_| connect_error(ConnectErrorKind::Timeout, "the server opened the socket but sent no identity"))?;
+    let frame = match first {
+        Some(Ok(Message::Binary(b))) => b,
+        Some(Ok(other)) => {
+            return Err(connect_error(ConnectErrorKind::Other, format!("expected the identity message, got a {} frame", frame_kind(&other))))
+        }
+        Some(Err(e)) => return Err(connect_error(ConnectErrorKind::ClosedBeforeIdentity, format!("socket error before the identity arrived: {e}"))),
+        None => {
+            return Err(connect_error(
+                ConnectErrorKind::ClosedBeforeIdentity,
+                "the server closed the connection before sending our identity (did the module's client_connected reducer fail?)",
+            ))
+        }
+    };
+    link.counters.bytes_received.fetch_add(frame.len() as u64, Relaxed);
+    match server_message::decode_frame(frame, limits) {
+        Ok(ServerMessage::IdentityToken { identity, token, connection_id }) => {
+            link.counters.messages_received.fetch_add(1, Relaxed);
+            Ok((ws, Inbound::Connected { identity, token, connection_id }))
+        }
+        Ok(other) => Err(connect_error(ConnectErrorKind::Other, format!("expected IdentityToken first, got {}", other.kind()))),
+        Err(e) => Err(connect_error(ConnectErrorKind::Other, e.to_string())),
+    }
+}
+
+fn limits(config: &Config) -> DecodeLimits {
+    DecodeLimits { max_decompressed_len: config.max_decompressed_size }
+}
+
+fn frame_kind(m: &Message) -> &'static str {
+    match m {
+        Message::Text(_) => "text",
+        Message::Binary(_) => "binary",
+        Message::Ping(_) => "ping",
+        Message::Pong(_) => "pong",
+        Message::Close(_) => "close",
+        Message::Frame(_) => "raw",
+    }
+}
+
+fn classify_ws_error(e: tungstenite::Error, config: &Config) -> Error {
+    match e {
+        tungstenite::Error::Http(response) => {
+            let status = response.status().as_u16();
+            let body = response.body().as_ref().map(|b| String::from_utf8_lossy(b).trim().to_owned()).unwrap_or_default();
+            let meaning = match status {
+                404 => format!("database `{}` not found", config.database),
+                401 => "the token was rejected (401 Unauthorized)".to_owned(),
+                400 => "the server rejected the request (400 Bad Request; a malformed token?)".to_owned(),
+                _ => format!("HTTP status {status}"),
+            };
+            let message = if body.is_empty() { meaning } else { format!("{meaning}: {body}") };
+            connect_error(ConnectErrorKind::HttpStatus(status), message)
+        }
+        tungstenite::Error::Io(io) => classify_io(&io, &config.ws_base),
+        tungstenite::Error::Tls(tls) => connect_error(ConnectErrorKind::Tls, format!("TLS failure with {}: {tls}", config.ws_base)),
+        tungstenite::Error::Url(u) => connect_error(ConnectErrorKind::InvalidUri, format!("invalid URI {}: {u}", config.ws_base)),
+        other => connect_error(ConnectErrorKind::Other, other.to_string()),
+    }
+}
+
+fn classify_io(io: &std::io::Error, target: &str) -> Error {
+    use std::io::ErrorKind as K;
+    let text = io.to_string();
+    match io.kind() {
+        K::ConnectionRefused => connect_error(ConnectErrorKind::Refused, format!("connection refused by {target} (is the server running?)")),
+        K::TimedOut => connect_error(ConnectErrorKind::Timeout, format!("timed out connecting to {target}")),
+        _ if text.contains("lookup") || text.contains("resolve") || text.contains("Name or service") => {
+            connect_error(ConnectErrorKind::Dns, format!("cannot resolve the host of {target}: {text}"))
+        }
+        _ if text.contains("certificate") || text.contains("tls") || text.contains("TLS") => {
+            connect_error(ConnectErrorKind::Tls, format!("TLS failure with {target}: {text}"))
+        }
+        _ => connect_error(ConnectErrorKind::Other, format!("{target}: {text}")),
+    }
+}
+
+async fn fetch_schema(config: &Config) -> Result<Arc<Schema>, Error> {
+    let url = format!("{}/v1/database/{}/schema?version=9", config.http_base, config.database);
+    let token = config.token.clone();
+    let timeout = config.connect_timeout;
+    let database = config.database.clone();
+    let base = config.http_base.clone();
+    let fetched = tokio::task::spawn_blocking(move || {
+        let agent = ureq::AgentBuilder::new().timeout(timeout).build();
+        let mut req = agent.get(&url);
+        if let Some(t) = &token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        match req.call() {
+            Ok(resp) => resp
+                .into_string()
+                .map_err(|e| connect_error(ConnectErrorKind::Schema, format!("reading the schema from {url}: {e}"))),
+            Err(ureq::Error::Status(status, resp)) => {
+                let body = resp.into_string().unwrap_or_default();
+                let meaning = match status {
+                    404 => format!("database `{database}` not found"),
+                    401 => "the token was rejected (401 Unauthorized)".to_owned(),
+                    _ => format!("HTTP status {status} fetching the schema"),
+                };
+                let message = if body.trim().is_empty() { meaning } else { format!("{meaning}: {}", body.trim()) };
+                Err(connect_error(ConnectErrorKind::HttpStatus(status), message))
+            }
+            Err(ureq::Error::Transport(t)) => Err(classify_transport(&t, &base)),
+        }
+    })
+    .await
+    .map_err(|e| connect_error(ConnectErrorKind::Other, format!("schema fetch task failed: {e}")))??;
+    Schema::from_json(&fetched).map_err(|e| connect_error(ConnectErrorKind::Schema, e))
+}
+
+fn classify_transport(t: &ureq::Transport, target: &str) -> Error {
+    use ureq::ErrorKind as K;
+    let text = t.to_string();
+    match t.kind() {
+        K::Dns => connect_error(ConnectErrorKind::Dns, format!("cannot resolve the host of {target}: {text}")),
+        K::ConnectionFailed if text.contains("refused") => {
+            connect_error(ConnectErrorKind::Refused, format!("connection refused by {target} (is the server running?)"))
+        }
+        K::ConnectionFailed => connect_error(ConnectErrorKind::Refused, format!("cannot connect to {target}: {text}")),
+        K::InvalidUrl | K::UnknownScheme => connect_error(ConnectErrorKind::InvalidUri, format!("invalid URI {target}: {text}")),
+        _ if text.contains("certificate") || text.to_lowercase().contains("tls") => {
+            connect_error(ConnectErrorKind::Tls, format!("TLS failure with {target}: {text}"))
+        }
+        K::Io if text.contains("timed out") => connect_error(ConnectErrorKind::Timeout, format!("timed out talking to {target}")),
+        _ => connect_error(ConnectErrorKind::Other, format!("{target}: {text}")),
+    }
+}
+
+/// How long the socket may be silent before we ping, and then before we give up.
+const IDLE_PING: Duration = Duration::from_secs(20);
+const IDLE_GIVE_UP: Duration = Duration::from_secs(45);
+
+async fn message_loop(
+    link: &Link,
+    config: &Config,
+    mut ws: Ws,
+    early: Vec<Vec<u8>>,
+    outbound: &mut UnboundedReceiver<Outbound>,
+) -> Result<(), Error> {
+    let lost = |e: tungstenite::Error| Error::ConnectionLost(e.to_string());
+    for b in early {
+        ws.send(Message::Binary(b.into())).await.map_err(lost)?;
+    }
+    let schema = link.schema.get().cloned().expect("the schema is set before the socket opens");
+    let limits = limits(config);
+    let mut last_heard = Instant::now();
+    let mut pinged = false;
+    let mut check = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            frame = ws.next() => {
+                let Some(frame) = frame else {
+                    return Err(Error::ConnectionLost("the server closed the connection".into()));
+                };
+                last_heard = Instant::now();
+                pinged = false;
+                match frame.map_err(lost)? {
+                    Message::Binary(bytes) => {
+                        let received_at = Instant::now();
+                        link.counters.messages_received.fetch_add(1, Relaxed);
+                        link.counters.bytes_received.fetch_add(bytes.len() as u64, Relaxed);
+                        // Large frames are decoded without holding up other connections' I/O.
+                        let decode = || server_message::decode_frame(bytes, limits);
+                        let msg = if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+                            tokio::task::block_in_place(decode)
+                        } else {
+                            decode()
+                        };
+                        let msg = msg.map_err(|e| Error::Protocol(e.to_string()))?;
+                        let parsed = parse(msg, &schema, &link.counters);
+                        link.push(Inbound::Message { parsed, received_at });
+                    }
+                    Message::Close(frame) => {
+                        let why = frame.map(|f| format!("code {}: {}", u16::from(f.code), f.reason)).unwrap_or_else(|| "no reason given".into());
+                        return Err(Error::ConnectionLost(format!("the server closed the connection ({why})")));
+                    }
+                    Message::Text(_) => return Err(Error::Protocol("unexpected text frame on the binary protocol".into())),
+                    // tungstenite answers pings itself.
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                }
+            }
+            out = outbound.recv() => match out {
+                Some(Outbound::Binary(b)) => ws.send(Message::Binary(b.into())).await.map_err(lost)?,
+                Some(Outbound::Close) | None => {
+                    let _ = ws.close(None).await;
+                    // Drain until the server acknowledges the close, briefly.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async { while let Some(Ok(_)) = ws.next().await {} }).await;
+                    return Ok(());
+                }
+            },
+            _ = check.tick() => {
+                let idle = last_heard.elapsed();
+                if idle > IDLE_GIVE_UP {
+                    return Err(Error::ConnectionLost(format!("no message from the server for {}s", idle.as_secs())));
+                }
+                if idle > IDLE_PING && !pinged {
+                    ws.send(Message::Ping(Default::default())).await.map_err(lost)?;
+                    pinged = true;
+                }
+            }
+        }
+    }
+}
