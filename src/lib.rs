@@ -12,6 +12,7 @@ pub mod connection;
 pub mod credentials;
 pub mod error;
 pub mod event;
+pub mod ffi;
 pub mod metrics;
 pub mod protocol;
 mod runtime;

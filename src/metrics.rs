@@ -18,6 +18,8 @@ pub(crate) struct Counters {
     pub rtt_total_us: AtomicU64,
     pub rtt_max_us: AtomicU64,
     pub rtt_last_us: AtomicU64,
+    pub queue_wait_total_us: AtomicU64,
+    pub apply_total_us: AtomicU64,
 }
 
 /// A snapshot of a connection's counters.
@@ -44,6 +46,10 @@ pub struct Metrics {
     pub reducer_rtt_total_us: u64,
     pub reducer_rtt_max_us: u64,
     pub reducer_rtt_last_us: u64,
+    /// Total time messages waited between arrival (decoded) and the tick that applied them.
+    pub queue_wait_total_us: u64,
+    /// Total time spent applying messages to the cache and running their callbacks.
+    pub apply_total_us: u64,
 }
 
 impl Counters {
@@ -63,6 +69,8 @@ impl Counters {
             reducer_rtt_total_us: self.rtt_total_us.load(Relaxed),
             reducer_rtt_max_us: self.rtt_max_us.load(Relaxed),
             reducer_rtt_last_us: self.rtt_last_us.load(Relaxed),
+            queue_wait_total_us: self.queue_wait_total_us.load(Relaxed),
+            apply_total_us: self.apply_total_us.load(Relaxed),
         }
     }
 

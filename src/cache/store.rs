@@ -58,10 +58,6 @@ impl RowStore {
         &self.slots[id as usize].row
     }
 
-    pub fn is_live(&self, id: RowId) -> bool {
-        self.slots.get(id as usize).is_some_and(|s| s.refs > 0)
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (RowId, &Bytes)> {
         self.slots.iter().enumerate().filter(|(_, s)| s.refs > 0).map(|(i, s)| (i as RowId, &s.row))
     }

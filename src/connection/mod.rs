@@ -440,9 +440,13 @@ impl DbConnection {
                     cb(self, e.as_ref());
                 }
             }
-            Inbound::Message { parsed, received_at: _ } => {
-                self.inner.link.counters.messages_applied.fetch_add(1, Relaxed);
+            Inbound::Message { parsed, received_at } => {
+                let c = &self.inner.link.counters;
+                let start = Instant::now();
+                c.queue_wait_total_us.fetch_add(start.duration_since(received_at).as_micros() as u64, Relaxed);
                 self.apply(parsed);
+                c.apply_total_us.fetch_add(start.elapsed().as_micros() as u64, Relaxed);
+                c.messages_applied.fetch_add(1, Relaxed);
             }
         }
     }

@@ -1,0 +1,16 @@
+//! The C ABI: a thin layer over the Rust core, one module per concept. Conventions (see the
+//! header's preamble): `stdb_` prefix, opaque handles with a NULL-safe `_free`, result codes with
+//! a thread-local last error, pointer + length for bytes and strings, `user_data` first in
+//! callbacks with an optional finalizer, and a panic boundary around every export.
+#![allow(non_camel_case_types)]
+
+pub(crate) mod boundary;
+pub mod connection;
+pub mod event;
+pub mod misc;
+pub mod rows;
+pub mod subscription;
+pub mod table;
+pub mod types;
+
+pub use boundary::stdb_result;
