@@ -12,12 +12,12 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=STDB_HEADER_OUT");
 
-    // Linux/ELF only: SONAME and the version script that hides everything but `stdb_*`.
+    // Linux/ELF only: a SONAME carrying the ABI version, and no symbols exported from
+    // dependencies (brotli 3, pulled in by spacetimedb-client-api-messages, exports its own C
+    // API by default); rustc already limits our crate's exports to the `#[no_mangle]` `stdb_*`.
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
-        let script = dir.join("src/ffi/exports.map");
-        println!("cargo:rerun-if-changed={}", script.display());
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libstdb_client.so.{ABI_VERSION}");
-        println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", script.display());
+        println!("cargo:rustc-cdylib-link-arg=-Wl,--exclude-libs,ALL");
     }
 
     let version = std::env::var("CARGO_PKG_VERSION").unwrap();
