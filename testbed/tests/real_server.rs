@@ -1,0 +1,83 @@
+//! These run against a real spacetimedb-standalone (scripts/setup builds it).
+
+use stdb_testbed::{Server, TestbedError};
+
+#[test]
+fn publish_sdk_test_and_query_it() {
+    let server = Server::shared();
+    let db = server.publish("sdk-test").expect("publish sdk-test");
+    assert_eq!(db.identity_hex.len(), 64, "database identity: {}", db.identity_hex);
+
+    // Empty table: one statement result, no rows, schema names the columns.
+    let v = db.sql("SELECT * FROM pk_u32").expect("sql");
+    let results = v.as_array().expect("SQL answer is an array");
+    assert_eq!(results.len(), 1, "{v}");
+    assert_eq!(results[0]["rows"], serde_json::json!([]), "{v}");
+    let cols: Vec<&str> = results[0]["schema"]["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"]["some"].as_str().unwrap())
+        .collect();
+    assert_eq!(cols, ["n", "data"]);
+
+    db.call_reducer_http("insert_pk_u32", "[7, -3]").expect("insert_pk_u32");
+    db.call_reducer_http("insert_many", "[100, 3]").expect("insert_many");
+    let mut rows = db.sql_rows("SELECT * FROM pk_u32").unwrap();
+    rows.sort_by_key(|r| r[0].as_u64());
+    assert_eq!(serde_json::Value::from(rows), serde_json::json!([[7, -3], [100, 100], [101, 101], [102, 102]]));
+}
+
+#[test]
+fn schema_names_tables_and_reducers() {
+    let db = Server::shared().publish("sdk-test").expect("publish sdk-test");
+    let text = db.schema_json().expect("schema");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    let tables: Vec<&str> = schema["tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for t in ["pk_u32", "unique_u32", "scores", "all_types", "my_rows", "secret", "tick_schedule"] {
+        assert!(tables.contains(&t), "table {t} missing from {tables:?}");
+    }
+    let reducers: Vec<&str> =
+        schema["reducers"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    for r in ["insert_pk_u32", "fail", "no_op", "insert_many", "insert_caller"] {
+        assert!(reducers.contains(&r), "reducer {r} missing from {reducers:?}");
+    }
+    assert_eq!(schema["row_level_security"][0]["sql"], "SELECT * FROM my_rows WHERE owner = :sender");
+}
+
+#[test]
+fn failing_reducer_reports_530_with_message() {
+    let db = Server::shared().publish("sdk-test").expect("publish sdk-test");
+    let err = db.call_reducer_http("fail", r#"["boom"]"#).unwrap_err();
+    assert_eq!(err.http_status(), Some(530), "{err}");
+    assert!(matches!(&err, TestbedError::Http { body, .. } if body == "boom"), "{err}");
+    // Unknown reducer: 404.
+    let err = db.call_reducer_http("no_such_reducer", "[]").unwrap_err();
+    assert_eq!(err.http_status(), Some(404), "{err}");
+}
+
+#[test]
+fn other_modules_publish() {
+    let server = Server::shared();
+    for m in ["quickstart", "connect-disconnect"] {
+        let db = server.publish(m).unwrap_or_else(|e| panic!("{e}"));
+        assert!(db.name.starts_with(m), "{}", db.name);
+    }
+    let (identity, token) = server.new_identity().unwrap();
+    assert!(identity.starts_with("c200"), "{identity}");
+    assert!(!token.is_empty());
+}
+
+#[test]
+fn owned_server_starts_and_stops() {
+    let server = Server::start().expect("start");
+    let url = server.http_url().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    server.new_identity().expect("identity");
+    let log = server.log_path().unwrap().to_path_buf();
+    assert!(log.is_file());
+    drop(server);
+    // Dropped: the port no longer answers and the temp dir is gone.
+    assert!(Server::external(&url).new_identity().is_err());
+    assert!(!log.exists());
+}
