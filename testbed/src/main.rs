@@ -48,7 +48,9 @@ fn parse_modules(args: &[String]) -> Result<(Vec<String>, Vec<String>), TestbedE
     while i < args.len() {
         match args[i].as_str() {
             "--module" | "-m" => {
-                let m = args.get(i + 1).ok_or_else(|| usage("--module needs a value"))?;
+                let m = args
+                    .get(i + 1)
+                    .ok_or_else(|| usage("--module needs a value"))?;
                 modules.push(m.clone());
                 i += 2;
             }
@@ -63,7 +65,13 @@ fn parse_modules(args: &[String]) -> Result<(Vec<String>, Vec<String>), TestbedE
 fn env_suffix(module: &str) -> String {
     module
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -74,7 +82,9 @@ fn publish_all(server: &Server, modules: &[String]) -> Result<Vec<Database>, Tes
 fn serve(args: &[String]) -> Result<ExitCode, TestbedError> {
     let (modules, command) = parse_modules(args)?;
     if modules.is_empty() || command.is_empty() {
-        return Err(TestbedError::Io(format!("serve needs at least one --module and a command after --\n{USAGE}")));
+        return Err(TestbedError::Io(format!(
+            "serve needs at least one --module and a command after --\n{USAGE}"
+        )));
     }
     let server = Server::start()?;
     let dbs = publish_all(&server, &modules)?;
@@ -94,7 +104,9 @@ fn serve(args: &[String]) -> Result<ExitCode, TestbedError> {
 
     use std::os::unix::process::ExitStatusExt;
     // Shell convention: a command killed by signal N exits with 128+N.
-    let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    let code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
 

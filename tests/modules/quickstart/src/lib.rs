@@ -63,7 +63,10 @@ pub fn say(ctx: &ReducerContext, text: String) -> Result<(), String> {
 pub fn client_connected(ctx: &ReducerContext) {
     match ctx.db.player().identity().find(ctx.sender) {
         Some(player) => {
-            ctx.db.player().identity().update(Player { online: true, ..player });
+            ctx.db.player().identity().update(Player {
+                online: true,
+                ..player
+            });
         }
         None => {
             ctx.db.player().insert(Player {
@@ -80,6 +83,9 @@ pub fn client_connected(ctx: &ReducerContext) {
 #[reducer(client_disconnected)]
 pub fn client_disconnected(ctx: &ReducerContext) {
     if let Some(player) = ctx.db.player().identity().find(ctx.sender) {
-        ctx.db.player().identity().update(Player { online: false, ..player });
+        ctx.db.player().identity().update(Player {
+            online: false,
+            ..player
+        });
     }
 }

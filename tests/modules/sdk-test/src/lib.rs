@@ -2,8 +2,8 @@
 //! one client feature; names are stable because tests refer to them.
 use spacetimedb::sats::{i256, u256};
 use spacetimedb::{
-    client_visibility_filter, reducer, table, ConnectionId, Filter, Identity, ReducerContext, ScheduleAt, SpacetimeType,
-    Table, TimeDuration, Timestamp,
+    client_visibility_filter, reducer, table, ConnectionId, Filter, Identity, ReducerContext,
+    ScheduleAt, SpacetimeType, Table, TimeDuration, Timestamp,
 };
 
 // ---------------------------------------------------------------------------
@@ -121,7 +121,12 @@ pub struct Scores {
 
 #[reducer]
 pub fn insert_score(ctx: &ReducerContext, level: u32, name: String, points: i64) {
-    ctx.db.scores().insert(Scores { id: 0, level, name, points });
+    ctx.db.scores().insert(Scores {
+        id: 0,
+        level,
+        name,
+        points,
+    });
 }
 
 #[reducer]
@@ -151,7 +156,11 @@ pub struct Colored {
 
 #[reducer]
 pub fn insert_colored(ctx: &ReducerContext, color: Color, label: String) {
-    ctx.db.colored().insert(Colored { id: 0, color, label });
+    ctx.db.colored().insert(Colored {
+        id: 0,
+        color,
+        label,
+    });
 }
 
 #[reducer]
@@ -392,7 +401,11 @@ const MY_ROWS_ONLY_OWNER: Filter = Filter::Sql("SELECT * FROM my_rows WHERE owne
 
 #[reducer]
 pub fn insert_my_row(ctx: &ReducerContext, text: String) {
-    ctx.db.my_rows().insert(MyRows { id: 0, owner: ctx.sender, text });
+    ctx.db.my_rows().insert(MyRows {
+        id: 0,
+        owner: ctx.sender,
+        text,
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -432,7 +445,11 @@ pub fn tick(ctx: &ReducerContext, arg: TickSchedule) -> Result<(), String> {
     if ctx.sender != ctx.identity() {
         return Err("tick may only be called by the scheduler".into());
     }
-    ctx.db.tick_log().insert(TickLog { id: 0, note: arg.note, ran_at: ctx.timestamp });
+    ctx.db.tick_log().insert(TickLog {
+        id: 0,
+        note: arg.note,
+        ran_at: ctx.timestamp,
+    });
     Ok(())
 }
 
