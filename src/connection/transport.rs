@@ -138,12 +138,13 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
         }
     };
     link.counters.bytes_received.fetch_add(frame.len() as u64, Relaxed);
-    match server_message::decode_frame(frame, limits) {
-        Ok(ServerMessage::IdentityToken { identity, token, connection_id }) => {
+    match server_message::decode_frame_sized(frame, limits) {
+        Ok((ServerMessage::IdentityToken { identity, token, connection_id }, plain_len)) => {
             link.counters.messages_received.fetch_add(1, Relaxed);
+            link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
             Ok((ws, Inbound::Connected { identity, token, connection_id }))
         }
-        Ok(other) => Err(connect_error(ConnectErrorKind::Other, format!("expected IdentityToken first, got {}", other.kind()))),
+        Ok((other, _)) => Err(connect_error(ConnectErrorKind::Other, format!("expected IdentityToken first, got {}", other.kind()))),
         Err(e) => Err(connect_error(ConnectErrorKind::Other, e.to_string())),
     }
 }
@@ -187,6 +188,10 @@ fn classify_ws_error(e: tungstenite::Error, config: &Config) -> Error {
 fn classify_io(io: &std::io::Error, target: &str) -> Error {
     use std::io::ErrorKind as K;
     let text = io.to_string();
+    // rustls reports handshake and certificate failures as I/O errors wrapping its own error.
+    if io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) {
+        return connect_error(ConnectErrorKind::Tls, format!("TLS failure with {target}: {text}"));
+    }
     match io.kind() {
         K::ConnectionRefused => connect_error(ConnectErrorKind::Refused, format!("connection refused by {target} (is the server running?)")),
         K::TimedOut => connect_error(ConnectErrorKind::Timeout, format!("timed out connecting to {target}")),
@@ -286,13 +291,14 @@ async fn message_loop(
                         link.counters.messages_received.fetch_add(1, Relaxed);
                         link.counters.bytes_received.fetch_add(bytes.len() as u64, Relaxed);
                         // Large frames are decoded without holding up other connections' I/O.
-                        let decode = || server_message::decode_frame(bytes, limits);
+                        let decode = || server_message::decode_frame_sized(bytes, limits);
                         let msg = if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
                             tokio::task::block_in_place(decode)
                         } else {
                             decode()
                         };
-                        let msg = msg.map_err(|e| Error::Protocol(e.to_string()))?;
+                        let (msg, plain_len) = msg.map_err(|e| Error::Protocol(e.to_string()))?;
+                        link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
                         let parsed = parse(msg, &schema, &link.counters);
                         link.push(Inbound::Message { parsed, received_at });
                     }

@@ -129,6 +129,11 @@ pub const TAG_GZIP: u8 = 2;
 
 /// Decodes one binary WebSocket frame: compression tag, then the BSATN `ServerMessage`.
 pub fn decode_frame(frame: Bytes, limits: DecodeLimits) -> Result<ServerMessage, DecodeError> {
+    decode_frame_sized(frame, limits).map(|(msg, _)| msg)
+}
+
+/// Like [`decode_frame`], also returning the message's decompressed size.
+pub fn decode_frame_sized(frame: Bytes, limits: DecodeLimits) -> Result<(ServerMessage, usize), DecodeError> {
     let Some(&tag) = frame.first() else {
         return Err(DecodeError {
             context: "frame compression tag",
@@ -137,7 +142,8 @@ pub fn decode_frame(frame: Bytes, limits: DecodeLimits) -> Result<ServerMessage,
         });
     };
     let body = decompress(tag, frame.slice(1..), limits, "frame compression tag")?;
-    decode_message(body, limits)
+    let len = body.len();
+    Ok((decode_message(body, limits)?, len))
 }
 
 /// Decompresses `body` according to `tag`; uncompressed bodies are returned as they are.
