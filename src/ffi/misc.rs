@@ -6,8 +6,13 @@ use crate::credentials::Credentials;
 use std::ffi::{c_char, c_void};
 use std::sync::{Once, RwLock};
 
-/// The ABI version: bumped on any incompatible change to this header. Also the SONAME suffix.
-pub(crate) const STDB_ABI_VERSION_NUMBER: u32 = 1;
+/// The ABI version (defined once, in build/header.rs, shared with build.rs and the header).
+pub(crate) const STDB_ABI_VERSION_NUMBER: u32 = abi::ABI_VERSION;
+
+mod abi {
+    // Only the constant is used here; the generator function needs cbindgen, a build dependency.
+    pub const ABI_VERSION: u32 = include!("../../build/abi_version.txt");
+}
 
 /// The library version, e.g. "0.1.0" (static, NUL-terminated).
 #[no_mangle]

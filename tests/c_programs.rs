@@ -1,0 +1,143 @@
+//! Builds every C program in tests/c/ against libstdb_client.so and runs it against a live
+//! server (a fresh `sdk-test` database each), twice: compiled with AddressSanitizer + UBSan, and
+//! plain under valgrind (zero errors, no definite or indirect leaks).
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+const CFLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-D_POSIX_C_SOURCE=200809L", "-g"];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A directory holding `libstdb_client.so.1` (the SONAME the programs load) for this build.
+fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let target = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+        let lib = target.join("libstdb_client.so");
+        assert!(lib.exists(), "{} is missing", lib.display());
+        let dir = target.join("c-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        let link = dir.join("libstdb_client.so.1");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&lib, &link).unwrap();
+        let dev = dir.join("libstdb_client.so");
+        let _ = std::fs::remove_file(&dev);
+        std::os::unix::fs::symlink(&lib, &dev).unwrap();
+        dir
+    })
+}
+
+fn build(source: &Path, sanitize: bool) -> Result<PathBuf, Failed> {
+    let name = source.file_stem().unwrap().to_string_lossy();
+    let exe = lib_dir().join(format!("{name}{}", if sanitize { "-asan" } else { "" }));
+    let mut cmd = Command::new("cc");
+    cmd.args(CFLAGS);
+    if sanitize {
+        cmd.args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"]);
+    }
+    cmd.arg("-I").arg(root().join("include")).arg("-I").arg(root().join("tests/c")).arg(source);
+    cmd.arg("-L").arg(lib_dir()).arg("-lstdb_client").arg(format!("-Wl,-rpath,{}", lib_dir().display()));
+    cmd.arg("-o").arg(&exe);
+    let out = cmd.output().map_err(|e| format!("cc: {e} (install gcc)"))?;
+    if !out.status.success() {
+        return Err(format!("compiling {}:\n{}", source.display(), String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(exe)
+}
+
+fn run(source: &Path, valgrind: bool) -> Result<(), Failed> {
+    let exe = build(source, !valgrind)?;
+    let db = stdb_testbed::Server::shared().publish("sdk-test").map_err(|e| e.to_string())?;
+    let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut cmd = if valgrind {
+        let mut c = Command::new("valgrind");
+        c.args(["-q", "--error-exitcode=97", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect"]);
+        c.args(["--show-leak-kinds=definite,indirect"]).arg(&exe);
+        c
+    } else {
+        Command::new(&exe)
+    };
+    cmd.env("STDB_URI", &db.http_url).env("STDB_DATABASE", &db.name).env("HOME", home.path());
+    cmd.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0").env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+    let out = run_with_timeout(cmd, Duration::from_secs(if valgrind { 600 } else { 180 }))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} exited with {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            exe.display(),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into())
+    }
+}
+
+fn run_with_timeout(mut cmd: Command, limit: Duration) -> Result<std::process::Output, Failed> {
+    use std::process::Stdio;
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| format!("spawn: {e}"))?;
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.map_err(|e| e.to_string().into()),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            Err(format!("timed out after {limit:?}").into())
+        }
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root().join("tests/c"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .collect();
+    sources.sort();
+    let valgrind_present = Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
+    let mut trials = Vec::new();
+    for src in sources {
+        let name = src.file_stem().unwrap().to_string_lossy().to_string();
+        let s = src.clone();
+        trials.push(Trial::test(format!("asan_ubsan::{name}"), move || run(&s, false)));
+        let s = src.clone();
+        trials.push(Trial::test(format!("valgrind::{name}"), move || {
+            if !valgrind_present {
+                return Err("valgrind is not installed: run scripts/setup (apt-get install valgrind)".into());
+            }
+            run(&s, true)
+        }));
+    }
+    // The API coverage program must mention every function the header declares.
+    trials.push(Trial::test("api_coverage_calls_every_header_function", || {
+        let header = std::fs::read_to_string(root().join("include/stdb_client.h")).unwrap();
+        // The program and the helpers it includes.
+        let program = std::fs::read_to_string(root().join("tests/c/api_coverage.c")).unwrap()
+            + &std::fs::read_to_string(root().join("tests/c/testlib.h")).unwrap();
+        let missing: Vec<String> = header
+            .match_indices("stdb_")
+            .filter_map(|(i, _)| {
+                let ident: String = header[i..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                header[i + ident.len()..].starts_with('(').then_some(ident)
+            })
+            .filter(|f| !program.contains(&format!("{f}(")))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("tests/c/api_coverage.c does not call: {missing:?}").into())
+        }
+    }));
+    libtest_mimic::run(&args, trials).exit();
+}
