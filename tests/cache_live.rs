@@ -343,3 +343,26 @@ fn row_level_security_and_parameterized_queries_follow_the_server() {
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0][8..40], &bob.identity().unwrap().to_byte_array()[..]);
 }
+
+#[test]
+fn join_rows_with_multiplicity_stay_until_the_last_copy_goes() {
+    let db = publish("sdk-test");
+    let conn = connect(&db);
+    call(&conn, "insert_join_left", Args::new().u32(1).u32(5));
+    call(&conn, "insert_join_right", Args::new().u32(10).u32(5));
+    call(&conn, "insert_join_right", Args::new().u32(11).u32(5));
+    let t = tally(&conn, "join_left");
+    subscribe(&conn, &["SELECT join_left.* FROM join_left JOIN join_right ON join_left.key = join_right.key"]);
+    assert_eq!(conn.table("join_left").unwrap().count(), 1, "a bag of two copies is one cached row");
+    assert_eq!(t.lock().unwrap().inserts.get(&1), Some(&1));
+    // One copy goes: the row stays, no callback.
+    call(&conn, "delete_join_right", Args::new().u32(10));
+    tick_for(&conn, Duration::from_millis(100));
+    assert_eq!(conn.table("join_left").unwrap().count(), 1);
+    assert!(t.lock().unwrap().deletes.is_empty(), "the row is still matched once");
+    // The last copy goes: now it is deleted, once.
+    call(&conn, "delete_join_right", Args::new().u32(11));
+    assert!(tick_until(&conn, || conn.table("join_left").unwrap().count() == 0));
+    assert_eq!(t.lock().unwrap().deletes.get(&1), Some(&1));
+    assert_eq!(conn.metrics().missing_deletes, 0);
+}

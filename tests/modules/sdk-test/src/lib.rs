@@ -484,3 +484,38 @@ pub fn insert_blob(ctx: &ReducerContext, n: u32, size: u32) {
     let data = (0..size).map(|i| (i % 251) as u8).collect();
     ctx.db.blob().insert(Blob { n, data });
 }
+
+// ---------------------------------------------------------------------------
+// Two tables joined on a non-unique key, for bag semantics: a left row matching two right rows
+// appears twice in the join's results.
+
+#[table(name = join_left, public)]
+pub struct JoinLeft {
+    #[primary_key]
+    id: u32,
+    #[index(btree)]
+    key: u32,
+}
+
+#[table(name = join_right, public)]
+pub struct JoinRight {
+    #[primary_key]
+    id: u32,
+    #[index(btree)]
+    key: u32,
+}
+
+#[reducer]
+pub fn insert_join_left(ctx: &ReducerContext, id: u32, key: u32) {
+    ctx.db.join_left().insert(JoinLeft { id, key });
+}
+
+#[reducer]
+pub fn insert_join_right(ctx: &ReducerContext, id: u32, key: u32) {
+    ctx.db.join_right().insert(JoinRight { id, key });
+}
+
+#[reducer]
+pub fn delete_join_right(ctx: &ReducerContext, id: u32) {
+    ctx.db.join_right().id().delete(id);
+}
