@@ -86,16 +86,18 @@ impl ClientCache {
 
     /// Iterates the rows of `table` as borrowed BSATN bytes (no copy).
     pub fn iter(&self, table: usize) -> impl Iterator<Item = &[u8]> {
-        self.tables[table].store.iter().map(|(_, r)| &r[..])
-    }
-
-    /// The rows of `table` as shared buffers.
-    pub fn rows(&self, table: usize) -> impl Iterator<Item = &Bytes> {
         self.tables[table].store.iter().map(|(_, r)| r)
     }
 
-    pub fn row(&self, table: usize, id: RowId) -> &Bytes {
-        self.tables[table].store.get(id)
+    /// The rows of `table` as shared buffers (no row bytes are copied).
+    pub fn rows(&self, table: usize) -> impl Iterator<Item = Bytes> + '_ {
+        let store = &self.tables[table].store;
+        store.iter().map(move |(id, _)| store.shared(id))
+    }
+
+    /// One row as a shared buffer.
+    pub fn row(&self, table: usize, id: RowId) -> Bytes {
+        self.tables[table].store.shared(id)
     }
 
     pub fn contains(&self, table: usize, row: &[u8]) -> bool {
@@ -107,8 +109,13 @@ impl ClientCache {
         self.tables.iter().map(|t| t.store.overhead_bytes()).sum()
     }
 
+    /// Bytes of received buffers that cached rows keep alive.
+    pub fn retained_bytes(&self) -> usize {
+        self.tables.iter().map(|t| t.store.retained_bytes()).sum()
+    }
+
     /// Finds the row whose unique column `column` has the BSATN value `value`.
-    pub fn find_unique(&mut self, table: usize, column: usize, value: &[u8]) -> Result<Option<&Bytes>, String> {
+    pub fn find_unique(&mut self, table: usize, column: usize, value: &[u8]) -> Result<Option<Bytes>, String> {
         let def = &self.schema.tables[table];
         let Some(slot) = def.unique_constraints.iter().position(|c| c.as_slice() == [column]) else {
             return Err(format!("column `{}` of table `{}` has no unique constraint", def.columns[column].name, def.name));
@@ -118,7 +125,7 @@ impl ClientCache {
         })?;
         let t = &mut self.tables[table];
         let index = t.unique[slot].get_or_insert_with(|| UniqueIndex::build(column, def, &self.schema.types, &t.store));
-        Ok(index.find(value, def, &self.schema.types, &t.store).map(|id| t.store.get(id)))
+        Ok(index.find(value, def, &self.schema.types, &t.store).map(|id| t.store.shared(id)))
     }
 
     /// Scans btree index `index` (position in the table's index list): rows whose leading
@@ -166,11 +173,17 @@ impl ClientCache {
         let t = &mut self.tables[rows.table];
         diff.table = rows.table;
         t.added.clear();
+        let incoming: usize = rows.inserts.iter().map(|l| l.len()).sum();
+        // A message larger than the table (typically an initial subscription) is mostly new
+        // rows: grow once. Smaller ones may be mostly duplicates and are left to normal growth.
+        if incoming > 64 && incoming > t.store.len() {
+            t.store.reserve(incoming);
+        }
         for list in &rows.inserts {
+            let data = list.data();
             for i in 0..list.len() {
-                let row = list.data().slice(list.range(i));
                 let mark = t.added.len() as u32 + 1;
-                if let Change::Added(id) = t.store.insert(row, mark) {
+                if let Change::Added(id) = t.store.insert(data, list.range(i), mark) {
                     t.added.push(id);
                     self.stats.rows_inserted += 1;
                 }
@@ -178,18 +191,17 @@ impl ClientCache {
         }
         for list in &rows.deletes {
             for row in list.iter() {
-                match t.store.delete(row) {
+                match t.store.delete(row, collect) {
                     Change::Removed(id, bytes) => {
                         self.stats.rows_deleted += 1;
+                        // `row` has the same bytes as the removed row.
                         for ix in t.unique.iter_mut().flatten() {
-                            ix.remove(id, &bytes, def, types, &t.store);
+                            ix.remove(id, row, def, types, &t.store);
                         }
                         for ix in t.btree.iter_mut().flatten() {
-                            ix.remove(id, &bytes, def, types, &mut t.scratch);
+                            ix.remove(id, row, def, types, &mut t.scratch);
                         }
-                        if collect {
-                            diff.deletes.push(bytes);
-                        }
+                        diff.deletes.extend(bytes);
                     }
                     Change::Cancelled(mark) => {
                         self.stats.rows_inserted -= 1;
@@ -206,15 +218,14 @@ impl ClientCache {
         t.added.retain(|&id| id != RowId::MAX);
         t.store.settle(&t.added);
         for &id in &t.added {
-            let row = t.store.get(id);
             for ix in t.unique.iter_mut().flatten() {
                 ix.add(id, def, types, &t.store);
             }
             for ix in t.btree.iter_mut().flatten() {
-                ix.add(id, row, def, types, &mut t.scratch);
+                ix.add(id, t.store.get(id), def, types, &mut t.scratch);
             }
             if collect {
-                diff.inserts.push(row.clone());
+                diff.inserts.push(t.store.shared(id));
             }
         }
         if collect {

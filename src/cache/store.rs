@@ -1,15 +1,30 @@
 //! One table's rows: each distinct row stored once, as its BSATN bytes, with a reference count.
+//!
+//! Rows are not copied out of the messages they arrive in: a row is a range of a received
+//! buffer (a "chunk"), kept alive while any of its rows is cached. A row costs 20 bytes of
+//! bookkeeping plus its slot in the hash table, and inserting it needs no allocation and no
+//! atomic reference-count update.
 
 use bytes::Bytes;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
+use std::ops::Range;
 
 /// A row slot. `refs == 0` marks a free slot (its id is on the free list).
+#[derive(Clone, Copy)]
 struct Slot {
-    row: Bytes,
+    chunk: u32,
+    start: u32,
+    len: u32,
     refs: u32,
     /// While a message is applied: non-zero if this message created the row (the caller's mark).
     born_now: u32,
+}
+
+/// A received buffer rows point into, with the number of cached rows that do.
+struct Chunk {
+    data: Bytes,
+    live: u32,
 }
 
 pub type Hasher = hashbrown::DefaultHashBuilder;
@@ -21,6 +36,10 @@ pub type RowId = u32;
 pub struct RowStore {
     slots: Vec<Slot>,
     free: Vec<RowId>,
+    chunks: Vec<Chunk>,
+    free_chunks: Vec<u32>,
+    /// The chunk of the buffer rows were last inserted from: (buffer address, length, chunk).
+    current: Option<(usize, usize, u32)>,
     by_bytes: HashTable<RowId>,
     hasher: Hasher,
     live: usize,
@@ -32,8 +51,8 @@ pub enum Change {
     RefCountOnly,
     /// A row became present.
     Added(RowId),
-    /// A row left the cache; its bytes are handed back.
-    Removed(RowId, Bytes),
+    /// A row left the cache; its bytes are handed back (a shared slice, not a copy) when asked.
+    Removed(RowId, Option<Bytes>),
     /// A row left the cache in the same message that added it, which gave it this mark.
     Cancelled(u32),
     /// A delete of a row the cache does not hold.
@@ -49,31 +68,76 @@ impl RowStore {
         self.hasher.hash_one(bytes)
     }
 
+    fn slice(&self, s: &Slot) -> &[u8] {
+        let start = s.start as usize;
+        &self.chunks[s.chunk as usize].data[start..start + s.len as usize]
+    }
+
+    /// The bytes of a live row.
+    pub fn get(&self, id: RowId) -> &[u8] {
+        self.slice(&self.slots[id as usize])
+    }
+
+    /// The bytes of a live row as a shared buffer (no copy).
+    pub fn shared(&self, id: RowId) -> Bytes {
+        let s = &self.slots[id as usize];
+        let start = s.start as usize;
+        self.chunks[s.chunk as usize].data.slice(start..start + s.len as usize)
+    }
+
     pub fn find(&self, bytes: &[u8]) -> Option<RowId> {
         let hash = self.hash_bytes(bytes);
-        self.by_bytes.find(hash, |&id| self.slots[id as usize].row[..] == *bytes).copied()
+        self.by_bytes.find(hash, |&id| self.get(id) == bytes).copied()
     }
 
-    pub fn get(&self, id: RowId) -> &Bytes {
-        &self.slots[id as usize].row
+    pub fn iter(&self) -> impl Iterator<Item = (RowId, &[u8])> {
+        self.slots.iter().enumerate().filter(|(_, s)| s.refs > 0).map(|(i, s)| (i as RowId, self.slice(s)))
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (RowId, &Bytes)> {
-        self.slots.iter().enumerate().filter(|(_, s)| s.refs > 0).map(|(i, s)| (i as RowId, &s.row))
+    /// The chunk for `data`, reusing the current one when rows keep coming from the same buffer.
+    fn chunk_for(&mut self, data: &Bytes) -> u32 {
+        let key = (data.as_ptr() as usize, data.len());
+        if let Some((ptr, len, chunk)) = self.current {
+            if (ptr, len) == key {
+                return chunk;
+            }
+        }
+        let chunk = Chunk { data: data.clone(), live: 0 };
+        let id = match self.free_chunks.pop() {
+            Some(id) => {
+                self.chunks[id as usize] = chunk;
+                id
+            }
+            None => {
+                self.chunks.push(chunk);
+                (self.chunks.len() - 1) as u32
+            }
+        };
+        self.current = Some((key.0, key.1, id));
+        id
     }
 
-    /// Adds one reference to `row`, storing it if it is new. `row` is a slice of the received
-    /// message, so storing it costs no copy. A new row carries `mark` (non-zero) until
-    /// [`RowStore::settle`], so that a delete in the same message can report it as cancelled.
-    pub fn insert(&mut self, row: Bytes, mark: u32) -> Change {
-        let hash = self.hash_bytes(&row);
-        let slots = &mut self.slots;
-        if let Some(&id) = self.by_bytes.find(hash, |&id| slots[id as usize].row == row) {
-            let slot = &mut slots[id as usize];
+    /// Adds one reference to the row `data[range]`, storing it if it is new. A new row carries
+    /// `mark` (non-zero) until [`RowStore::settle`], so that a delete in the same message can
+    /// report it as cancelled.
+    pub fn insert(&mut self, data: &Bytes, range: Range<usize>, mark: u32) -> Change {
+        let row = &data[range.clone()];
+        let hash = self.hash_bytes(row);
+        if let Some(&id) = self.by_bytes.find(hash, |&id| self.get(id) == row) {
+            let slot = &mut self.slots[id as usize];
             slot.refs = slot.refs.saturating_add(1);
             return Change::RefCountOnly;
         }
-        let slot = Slot { row, refs: 1, born_now: mark };
+        // Offsets are u32: a buffer over 4 GiB (beyond any accepted message) is copied per row.
+        let (chunk, start) = if data.len() <= u32::MAX as usize {
+            (self.chunk_for(data), range.start as u32)
+        } else {
+            let own = Bytes::copy_from_slice(row);
+            self.current = None;
+            (self.chunk_for(&own), 0)
+        };
+        self.chunks[chunk as usize].live += 1;
+        let slot = Slot { chunk, start, len: row.len() as u32, refs: 1, born_now: mark };
         let id = match self.free.pop() {
             Some(id) => {
                 self.slots[id as usize] = slot;
@@ -84,18 +148,36 @@ impl RowStore {
                 (self.slots.len() - 1) as RowId
             }
         };
-        let slots = &self.slots;
-        let hasher = &self.hasher;
-        self.by_bytes.insert_unique(hash, id, |&id| hasher.hash_one(&slots[id as usize].row[..]));
+        let (slots, chunks, hasher) = (&self.slots, &self.chunks, &self.hasher);
+        self.by_bytes.insert_unique(hash, id, |&id| {
+            let s = &slots[id as usize];
+            hasher.hash_one(&chunks[s.chunk as usize].data[s.start as usize..(s.start + s.len) as usize])
+        });
         self.live += 1;
         Change::Added(id)
     }
 
-    /// Drops one reference to `row`, removing it when none is left.
-    pub fn delete(&mut self, row: &[u8]) -> Change {
+    /// Makes room for `additional` new rows up front, so a large message grows the tables once
+    /// instead of rehashing repeatedly.
+    pub fn reserve(&mut self, additional: usize) {
+        let (slots, chunks, hasher) = (&self.slots, &self.chunks, &self.hasher);
+        self.by_bytes.reserve(additional, |&id| {
+            let s = &slots[id as usize];
+            hasher.hash_one(&chunks[s.chunk as usize].data[s.start as usize..(s.start + s.len) as usize])
+        });
+        self.slots.reserve(additional.saturating_sub(self.free.len()));
+    }
+
+    /// Drops one reference to `row`, removing it when none is left; `want_bytes` asks for the
+    /// removed row's bytes (kept alive past the removal).
+    pub fn delete(&mut self, row: &[u8], want_bytes: bool) -> Change {
         let hash = self.hash_bytes(row);
-        let slots = &self.slots;
-        let Ok(entry) = self.by_bytes.find_entry(hash, |&id| slots[id as usize].row[..] == *row) else {
+        let (slots, chunks) = (&self.slots, &self.chunks);
+        let same = |id: &RowId| {
+            let s = &slots[*id as usize];
+            &chunks[s.chunk as usize].data[s.start as usize..(s.start + s.len) as usize] == row
+        };
+        let Ok(entry) = self.by_bytes.find_entry(hash, same) else {
             return Change::Missing;
         };
         let id = *entry.get();
@@ -105,38 +187,65 @@ impl RowStore {
             return Change::RefCountOnly;
         }
         entry.remove();
+        let slot = *slot;
+        self.slots[id as usize].born_now = 0;
         self.free.push(id);
         self.live -= 1;
-        let bytes = std::mem::take(&mut slot.row);
+        let bytes = (want_bytes && slot.born_now == 0).then(|| self.shared(id));
+        self.release_chunk(slot.chunk);
         if slot.born_now != 0 {
-            let mark = std::mem::take(&mut slot.born_now);
-            Change::Cancelled(mark)
+            Change::Cancelled(slot.born_now)
         } else {
             Change::Removed(id, bytes)
         }
     }
 
-    /// Ends a message: rows added by it are ordinary rows from now on.
+    fn release_chunk(&mut self, chunk: u32) {
+        let c = &mut self.chunks[chunk as usize];
+        c.live -= 1;
+        if c.live == 0 {
+            c.data = Bytes::new();
+            self.free_chunks.push(chunk);
+            if self.current.is_some_and(|(_, _, cur)| cur == chunk) {
+                self.current = None;
+            }
+        }
+    }
+
+    /// Ends a message: rows added by it are ordinary rows from now on, and the next message's
+    /// rows start a new chunk.
     pub fn settle(&mut self, added: &[RowId]) {
         for &id in added {
             if let Some(slot) = self.slots.get_mut(id as usize) {
                 slot.born_now = 0;
             }
         }
+        self.current = None;
     }
 
-    pub fn clear(&mut self) -> Vec<Bytes> {
-        let rows = self.slots.drain(..).filter(|s| s.refs > 0).map(|s| s.row).collect();
+    pub fn clear(&mut self) {
+        self.slots.clear();
         self.free.clear();
+        self.chunks.clear();
+        self.free_chunks.clear();
+        self.current = None;
         self.by_bytes.clear();
         self.live = 0;
-        rows
     }
 
-    /// Approximate heap bytes used by bookkeeping (not the row bytes themselves).
+    /// Heap bytes used by bookkeeping (not the row bytes themselves).
     pub fn overhead_bytes(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.free.capacity() * 4
-            + self.by_bytes.capacity() * (std::mem::size_of::<RowId>() + 1)
+            + self.chunks.capacity() * std::mem::size_of::<Chunk>()
+            + self.free_chunks.capacity() * 4
+            // hashbrown keeps 1/8 of its buckets free; each bucket is a row id plus a control byte.
+            + self.by_bytes.capacity() * 8 / 7 * (std::mem::size_of::<RowId>() + 1)
+    }
+
+    /// Bytes of received buffers kept alive by cached rows (row bytes plus what shares their
+    /// buffers).
+    pub fn retained_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.data.len()).sum()
     }
 }

@@ -53,7 +53,7 @@ impl TableHandle {
     pub fn rows(&self) -> Vec<Bytes> {
         let cache = read(&self.conn.inner().cache);
         let Some(cache) = cache.as_ref() else { return Vec::new() };
-        cache.rows(self.table).cloned().collect()
+        cache.rows(self.table).collect()
     }
 
     /// The row whose unique column `column` equals the BSATN value `value`.
@@ -61,7 +61,7 @@ impl TableHandle {
         let col = self.column_index(column)?;
         let mut cache = write(&self.conn.inner().cache);
         let cache = cache.as_mut().ok_or(Error::Disconnected)?;
-        cache.find_unique(self.table, col, value).map(|r| r.cloned()).map_err(Error::InvalidArgument)
+        cache.find_unique(self.table, col, value).map_err(Error::InvalidArgument)
     }
 
     pub fn column_index(&self, column: &str) -> Result<usize> {
@@ -90,7 +90,7 @@ impl TableHandle {
         let mut cache = write(&self.conn.inner().cache);
         let cache = cache.as_mut().ok_or(Error::Disconnected)?;
         cache.btree_scan(self.table, index, prefix, range, &mut ids).map_err(Error::InvalidArgument)?;
-        Ok(ids.into_iter().map(|id| cache.row(self.table, id).clone()).collect())
+        Ok(ids.into_iter().map(|id| cache.row(self.table, id)).collect())
     }
 
     pub fn on_insert(&self, f: impl FnMut(&EventContext, &[u8]) + Send + 'static) -> CallbackId {

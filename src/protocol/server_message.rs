@@ -192,8 +192,13 @@ pub fn decode_message(body: Bytes, limits: DecodeLimits) -> Result<ServerMessage
             let request_id = r.u32("request id")?;
             let _host_duration_micros = r.u64("host duration")?;
             let query_id = r.u32("query id")?;
+            // `rows: SubscribeRows { table_id, table_name, table_rows: TableUpdate }`, and that
+            // `TableUpdate` repeats the id and name and adds `num_rows` before its query updates.
             let table_id = r.u32("table id")?;
             let table_name = r.string("table name")?;
+            let _table_id = r.u32("table id")?;
+            let _table_name = r.string("table name")?;
+            let _num_rows = r.u64("table row count")?;
             let mut update = table_update(&mut r, limits)?;
             update.table_id = table_id;
             if tag == 5 {
