@@ -42,7 +42,7 @@ fn build(source: &Path, sanitize: bool) -> Result<PathBuf, Failed> {
         cmd.args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"]);
     }
     cmd.arg("-I").arg(root().join("include")).arg("-I").arg(root().join("tests/c")).arg(source);
-    cmd.arg("-L").arg(lib_dir()).arg("-lstdb_client").arg(format!("-Wl,-rpath,{}", lib_dir().display()));
+    cmd.arg("-L").arg(lib_dir()).arg("-lstdb_client").arg("-lpthread").arg(format!("-Wl,-rpath,{}", lib_dir().display()));
     cmd.arg("-o").arg(&exe);
     let out = cmd.output().map_err(|e| format!("cc: {e} (install gcc)"))?;
     if !out.status.success() {
