@@ -110,7 +110,8 @@ impl TypeTable {
             Ty::Array(elem) => {
                 let mut at = need(4)?;
                 let n = u32::from_le_bytes(bytes[pos..at].try_into().unwrap()) as usize;
-                if let Some(size) = self.fixed_size(elem) {
+                // Skipping by size is only a validation when every byte pattern is a valid element.
+                if let Some(size) = self.fixed_size(elem).filter(|_| self.any_bytes_valid(elem, depth + 1)) {
                     let len = n.checked_mul(size).ok_or("array too large")?;
                     return at
                         .checked_add(len)
@@ -136,6 +137,20 @@ impl TypeTable {
                 self.skip(variant, bytes, at, depth + 1)
             }
             Ty::Ref(r) => self.skip(&self.types[*r as usize], bytes, pos, depth + 1),
+        }
+    }
+
+    /// Whether every byte string of the type's (fixed) size is a valid value: no bool bytes or sum
+    /// tags to check.
+    fn any_bytes_valid(&self, ty: &Ty, depth: u32) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        match ty {
+            Ty::Bool | Ty::String | Ty::Array(_) | Ty::Sum(_) => false,
+            Ty::Product(fields) => fields.iter().all(|f| self.any_bytes_valid(f, depth + 1)),
+            Ty::Ref(r) => self.any_bytes_valid(&self.types[*r as usize], depth + 1),
+            _ => true,
         }
     }
 
