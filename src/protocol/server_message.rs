@@ -270,8 +270,8 @@ fn database_update(r: &mut Reader, limits: DecodeLimits) -> Result<DatabaseUpdat
 
 /// Reads `updates: Vec<CompressableQueryUpdate>`; the caller fills in the table's id and name.
 fn table_update(r: &mut Reader, limits: DecodeLimits) -> Result<TableUpdate, DecodeError> {
-    // A query update is at least a tag plus two empty row lists (1 + 2 * 7 bytes).
-    let n = r.count(15, "query updates")?;
+    // A query update is at least a tag and a length (a compressed one); plain ones are larger.
+    let n = r.count(5, "query updates")?;
     let mut queries = Vec::with_capacity(n);
     for _ in 0..n {
         let query = match r.u8("query update compression")? {
