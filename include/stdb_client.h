@@ -76,8 +76,6 @@
 
 #define STDB_EVENT_UNKNOWN_TRANSACTION 4
 
-#define STDB_EVENT_DISCONNECTED 5
-
 /*
  Reducer statuses (`stdb_reducer_info.status`).
  */

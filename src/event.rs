@@ -43,8 +43,6 @@ pub enum Event {
     /// A transaction we cannot attribute to a known reducer: a light-mode update, SQL DML, or a
     /// reducer missing from the schema. The reducer metadata is kept when the server sent it.
     UnknownTransaction(Option<ReducerEvent>),
-    /// Rows changed because the connection was lost or reset (e.g. the cache was cleared).
-    Disconnected,
 }
 
 impl Event {

@@ -435,3 +435,27 @@ fn run_async_returns_ok_after_disconnect() {
         assert_eq!(result, Ok(()));
     });
 }
+
+#[test]
+fn a_message_over_the_size_limit_ends_the_connection_with_an_error() {
+    let db = publish("sdk-test");
+    let owner = connect(&db);
+    // Rows of random-ish bytes compress poorly, so the initial subscription exceeds 64 KiB.
+    for n in 0..8 {
+        assert_eq!(call(&owner, "insert_blob", Args::new().u32(n).u32(16 * 1024)), Status::Committed);
+    }
+    let reason = Arc::new(Mutex::new(None));
+    let r = reason.clone();
+    let conn = connect_with(
+        builder(&db)
+            .with_compression(Compression::None)
+            .with_max_message_size(64 * 1024)
+            .on_disconnect(move |_, e| *r.lock().unwrap() = Some(e.cloned())),
+    );
+    conn.subscription_builder().subscribe(&["SELECT * FROM blob"]).unwrap();
+    assert!(tick_until(&conn, || reason.lock().unwrap().is_some()));
+    let err = reason.lock().unwrap().clone().unwrap().expect("an error");
+    assert!(matches!(err, Error::ConnectionLost(_)), "{err}");
+    assert!(err.to_string().to_lowercase().contains("too long") || err.to_string().contains("limit"), "{err}");
+    assert_eq!(conn.table("blob").unwrap().count(), 0, "nothing from the oversized message was applied");
+}
