@@ -76,6 +76,8 @@
 
 #define STDB_EVENT_UNKNOWN_TRANSACTION 4
 
+#define STDB_EVENT_RECONNECTED 5
+
 /*
  Reducer statuses (`stdb_reducer_info.status`).
  */
@@ -225,6 +227,21 @@ typedef struct stdb_identity {
 } stdb_identity;
 
 /*
+ Called after each successful reconnect, once the cache is reconciled (after the row
+ callbacks that report the changes). Pointers are valid during the call only.
+ */
+typedef void (*stdb_reconnect_fn)(void *user_data,
+                                  const struct stdb_connection *conn,
+                                  const struct stdb_identity *identity,
+                                  const struct stdb_connection_id *connection_id);
+
+/*
+ Finalizer for a `user_data` pointer; the library calls it exactly once, when the registration
+ that holds the pointer is dropped (removed, consumed, or its connection freed).
+ */
+typedef void (*stdb_free_fn)(void *user_data);
+
+/*
  Called once the server has accepted the connection. `token` is UTF-8, not NUL-terminated;
  all pointers are valid during the call only.
  */
@@ -234,12 +251,6 @@ typedef void (*stdb_connect_fn)(void *user_data,
                                 const char *token,
                                 size_t token_len,
                                 const struct stdb_connection_id *connection_id);
-
-/*
- Finalizer for a `user_data` pointer; the library calls it exactly once, when the registration
- that holds the pointer is dropped (removed, consumed, or its connection freed).
- */
-typedef void (*stdb_free_fn)(void *user_data);
 
 /*
  Called once if connecting fails. `kind` is `STDB_CONNECT_ERROR_*`; `http_status` is the HTTP
@@ -531,6 +542,28 @@ stdb_result stdb_connection_builder_set_schema_json(struct stdb_connection_build
  */
 stdb_result stdb_connection_builder_set_connect_timeout_ms(struct stdb_connection_builder *builder,
                                                            uint32_t ms);
+
+/*
+ Turns on automatic reconnection after a lost connection: up to `max_attempts` attempts per
+ outage, waiting `initial_delay_ms` before the first and doubling up to `max_delay_ms`. The
+ client comes back as the same identity (with a new connection id), renews its subscriptions
+ and reconciles the cache: row callbacks then report exactly what changed while it was away,
+ with an event of kind `STDB_EVENT_RECONNECTED`. Calls made while reconnecting return
+ `STDB_ERR_DISCONNECTED`. `max_attempts` 0 turns reconnection off.
+ */
+stdb_result stdb_connection_builder_set_reconnect(struct stdb_connection_builder *builder,
+                                                  uint32_t max_attempts,
+                                                  uint32_t initial_delay_ms,
+                                                  uint32_t max_delay_ms);
+
+/*
+ Registers the reconnect callback (runs after every reconnect). `free_user_data` runs once,
+ when the connection is dropped.
+ */
+stdb_result stdb_connection_builder_on_reconnect(struct stdb_connection_builder *builder,
+                                                 stdb_reconnect_fn callback,
+                                                 void *user_data,
+                                                 stdb_free_fn free_user_data);
 
 /*
  Registers the connect callback (replacing any earlier one). `free_user_data` (optional) runs

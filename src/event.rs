@@ -43,6 +43,8 @@ pub enum Event {
     /// A transaction we cannot attribute to a known reducer: a light-mode update, SQL DML, or a
     /// reducer missing from the schema. The reducer metadata is kept when the server sent it.
     UnknownTransaction(Option<ReducerEvent>),
+    /// Rows changed while the connection was lost, found when it was re-established (auto-reconnect).
+    Reconnected,
 }
 
 impl Event {

@@ -19,7 +19,7 @@ mod runtime;
 pub mod schema;
 
 pub use connection::{
-    CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, SubscriptionBuilder, SubscriptionHandle,
+    CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, ReconnectPolicy, SubscriptionBuilder, SubscriptionHandle,
     SubscriptionState, TableHandle, TickReport,
 };
 pub use credentials::Credentials;

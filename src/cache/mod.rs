@@ -57,23 +57,67 @@ pub struct CacheStats {
 pub struct ClientCache {
     schema: Arc<Schema>,
     tables: Vec<TableCache>,
+    /// While resynchronising after a reconnect: the cache being rebuilt from the renewed
+    /// subscriptions. Reads keep seeing `tables` until [`ClientCache::finish_resync`].
+    shadow: Option<Vec<TableCache>>,
     pub stats: CacheStats,
+}
+
+fn empty_tables(schema: &Schema) -> Vec<TableCache> {
+    schema
+        .tables
+        .iter()
+        .map(|t| TableCache {
+            store: RowStore::default(),
+            unique: t.unique_constraints.iter().map(|_| None).collect(),
+            btree: t.btree_indexes.iter().map(|_| None).collect(),
+            added: Vec::new(),
+            scratch: Vec::new(),
+        })
+        .collect()
 }
 
 impl ClientCache {
     pub fn new(schema: Arc<Schema>) -> ClientCache {
-        let tables = schema
-            .tables
-            .iter()
-            .map(|t| TableCache {
-                store: RowStore::default(),
-                unique: t.unique_constraints.iter().map(|_| None).collect(),
-                btree: t.btree_indexes.iter().map(|_| None).collect(),
-                added: Vec::new(),
-                scratch: Vec::new(),
-            })
-            .collect();
-        ClientCache { schema, tables, stats: CacheStats::default() }
+        let tables = empty_tables(&schema);
+        ClientCache { schema, tables, shadow: None, stats: CacheStats::default() }
+    }
+
+    /// Starts rebuilding the cache from scratch (after a reconnect): until `finish_resync`,
+    /// applied rows go to a new cache and no diffs are reported, while reads see the old one.
+    pub fn begin_resync(&mut self) {
+        self.shadow = Some(empty_tables(&self.schema));
+    }
+
+    pub fn is_resyncing(&self) -> bool {
+        self.shadow.is_some()
+    }
+
+    /// Replaces the cache with the rebuilt one and reports, for the tables `collect` selects, the
+    /// rows that differ between the two (deletes, inserts, and updates paired by primary key).
+    pub fn finish_resync(&mut self, collect: impl Fn(usize) -> bool, diffs: &mut Vec<TableDiff>) {
+        let Some(new) = self.shadow.take() else { return };
+        let old = std::mem::replace(&mut self.tables, new);
+        for (i, (old, new)) in old.iter().zip(&self.tables).enumerate() {
+            let gone: Vec<RowId> = old.store.iter().filter(|(_, r)| new.store.find(r).is_none()).map(|(id, _)| id).collect();
+            let came: Vec<RowId> = new.store.iter().filter(|(_, r)| old.store.find(r).is_none()).map(|(id, _)| id).collect();
+            self.stats.rows_deleted += gone.len() as u64;
+            self.stats.rows_inserted += came.len() as u64;
+            if (gone.is_empty() && came.is_empty()) || !collect(i) {
+                continue;
+            }
+            let mut diff = TableDiff {
+                table: i,
+                inserts: came.iter().map(|&id| new.store.shared(id)).collect(),
+                deletes: gone.iter().map(|&id| old.store.shared(id)).collect(),
+                updates: Vec::new(),
+            };
+            let def = &self.schema.tables[i];
+            if let Some(pk) = def.primary_key {
+                pair_updates(def, &self.schema.types, pk, &mut diff);
+            }
+            diffs.push(diff);
+        }
     }
 
     pub fn schema(&self) -> &Arc<Schema> {
@@ -170,7 +214,11 @@ impl ClientCache {
     pub fn apply(&mut self, rows: &TableRows, collect: bool, diff: &mut TableDiff) {
         let def: &TableDef = &self.schema.tables[rows.table];
         let types = &self.schema.types;
-        let t = &mut self.tables[rows.table];
+        // While resynchronising, rows build the new cache and the final diff reports them.
+        let (t, collect) = match &mut self.shadow {
+            Some(shadow) => (&mut shadow[rows.table], false),
+            None => (&mut self.tables[rows.table], collect),
+        };
         diff.table = rows.table;
         t.added.clear();
         let incoming: usize = rows.inserts.iter().map(|l| l.len()).sum();

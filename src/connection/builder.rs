@@ -1,6 +1,6 @@
 //! `DbConnectionBuilder`: where to connect, as whom, and the connection-level callbacks.
 
-use super::transport::{self, Compression, Config};
+use super::transport::{self, Compression, Config, ReconnectPolicy};
 use super::{DbConnection, Inner};
 use crate::error::{Error, Result};
 use crate::schema::Schema;
@@ -11,6 +11,7 @@ use std::time::Duration;
 pub type OnConnect = dyn FnOnce(&DbConnection, Identity, &str, ConnectionId) + Send;
 pub type OnConnectError = dyn FnOnce(&DbConnection, &Error) + Send;
 pub type OnDisconnect = dyn FnOnce(&DbConnection, Option<&Error>) + Send;
+pub type OnReconnect = dyn FnMut(&DbConnection, Identity, ConnectionId) + Send;
 
 pub struct DbConnectionBuilder {
     uri: Option<String>,
@@ -22,7 +23,9 @@ pub struct DbConnectionBuilder {
     schema: Option<Arc<Schema>>,
     connect_timeout: Duration,
     max_message_size: usize,
+    reconnect: Option<ReconnectPolicy>,
     pub(super) on_connect: Option<Box<OnConnect>>,
+    pub(super) on_reconnect: Option<Box<OnReconnect>>,
     pub(super) on_connect_error: Option<Box<OnConnectError>>,
     pub(super) on_disconnect: Option<Box<OnDisconnect>>,
 }
@@ -39,7 +42,9 @@ impl Default for DbConnectionBuilder {
             schema: None,
             connect_timeout: Duration::from_secs(10),
             max_message_size: 256 << 20,
+            reconnect: None,
             on_connect: None,
+            on_reconnect: None,
             on_connect_error: None,
             on_disconnect: None,
         }
@@ -100,6 +105,25 @@ impl DbConnectionBuilder {
         self
     }
 
+    /// Reconnects automatically after a lost connection, as the same identity: subscriptions are
+    /// renewed and the cache reconciled, so row callbacks report exactly what changed meanwhile
+    /// (event `Event::Reconnected`). Calls made while reconnecting fail with `Disconnected`.
+    pub fn with_reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = Some(policy);
+        self
+    }
+
+    pub fn without_reconnect(mut self) -> Self {
+        self.reconnect = None;
+        self
+    }
+
+    /// Runs after each successful reconnect, once the cache is reconciled.
+    pub fn on_reconnect(mut self, f: impl FnMut(&DbConnection, Identity, ConnectionId) + Send + 'static) -> Self {
+        self.on_reconnect = Some(Box::new(f));
+        self
+    }
+
     pub fn on_connect(mut self, f: impl FnOnce(&DbConnection, Identity, &str, ConnectionId) + Send + 'static) -> Self {
         self.on_connect = Some(Box::new(f));
         self
@@ -136,6 +160,7 @@ impl DbConnectionBuilder {
             connect_timeout: self.connect_timeout,
             max_message_size: self.max_message_size,
             max_decompressed_size: self.max_message_size.saturating_mul(4),
+            reconnect: self.reconnect,
         };
         let schema = self.schema.clone();
         let (inner, outbound_rx) = Inner::new(self, connection_id);
@@ -166,7 +191,7 @@ fn split_uri(uri: &str) -> Result<(String, String)> {
     Ok((format!("{ws}://{rest}"), format!("{http}://{rest}")))
 }
 
-fn random_connection_id() -> ConnectionId {
+pub(super) fn random_connection_id() -> ConnectionId {
     loop {
         let id: u128 = rand::random();
         if id != 0 {

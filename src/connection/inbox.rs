@@ -17,6 +17,10 @@ pub(crate) enum Inbound {
     Message { parsed: Parsed, received_at: Instant },
     /// The socket is gone; `None` after a disconnect we asked for.
     Disconnected(Option<Error>),
+    /// The socket was lost and reconnection is being attempted (auto-reconnect only).
+    ConnectionLost(Error),
+    /// A new socket is open after a loss, as the same identity with a new connection id.
+    Reconnected { identity: Identity, token: String, connection_id: ConnectionId },
 }
 
 /// State shared between a connection's handle and its background task.
@@ -26,6 +30,8 @@ pub(crate) struct Link {
     notify: tokio::sync::Notify,
     pub counters: Counters,
     pub schema: OnceLock<Arc<Schema>>,
+    /// True between a lost connection and the reconnect (calls fail meanwhile).
+    pub reconnecting: std::sync::atomic::AtomicBool,
 }
 
 impl Link {
@@ -36,6 +42,7 @@ impl Link {
             notify: tokio::sync::Notify::new(),
             counters: Counters::default(),
             schema: OnceLock::new(),
+            reconnecting: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -13,7 +13,7 @@ pub use builder::DbConnectionBuilder;
 pub use callbacks::CallbackId;
 pub use subscription::{SubscriptionBuilder, SubscriptionHandle, SubscriptionState};
 pub use table::TableHandle;
-pub use transport::Compression;
+pub use transport::{Compression, ReconnectPolicy};
 
 use crate::cache::{ClientCache, TableDiff};
 use crate::error::{Error, Result};
@@ -21,7 +21,7 @@ use crate::event::{Event, ReducerEvent, Status};
 use crate::metrics::Metrics;
 use crate::protocol::{client_message, CallReducerFlags, RowList};
 use crate::schema::Schema;
-use builder::{OnConnect, OnConnectError, OnDisconnect};
+use builder::{OnConnect, OnConnectError, OnDisconnect, OnReconnect};
 use bytes::Bytes;
 use callbacks::{Callbacks, ReducerCallback};
 use inbox::{Inbound, Link};
@@ -68,7 +68,8 @@ struct Identityinfo {
 pub(crate) struct Inner {
     link: Arc<Link>,
     outbound: UnboundedSender<Outbound>,
-    connection_id: ConnectionId,
+    /// Ours; a reconnect gets a new one.
+    connection_id: Mutex<ConnectionId>,
     ident: Mutex<Identityinfo>,
     /// True from build until the disconnection has been reported by a tick.
     active: AtomicBool,
@@ -93,6 +94,7 @@ struct Lifecycle {
     on_connect: Option<Box<OnConnect>>,
     on_connect_error: Option<Box<OnConnectError>>,
     on_disconnect: Option<Box<OnDisconnect>>,
+    on_reconnect: Option<Box<OnReconnect>>,
 }
 
 impl Inner {
@@ -101,7 +103,7 @@ impl Inner {
         let inner = Arc::new(Inner {
             link: Arc::new(Link::new()),
             outbound: tx,
-            connection_id,
+            connection_id: Mutex::new(connection_id),
             ident: Mutex::new(Identityinfo { identity: None, token: None }),
             active: AtomicBool::new(true),
             ended: AtomicBool::new(false),
@@ -114,6 +116,7 @@ impl Inner {
                 on_connect: b.on_connect,
                 on_connect_error: b.on_connect_error,
                 on_disconnect: b.on_disconnect,
+                on_reconnect: b.on_reconnect,
             }),
             next_request_id: AtomicU32::new(1),
             pending_calls: Mutex::new(VecDeque::new()),
@@ -180,9 +183,10 @@ impl DbConnection {
         lock(&self.inner.ident).token.clone()
     }
 
-    /// This connection's id (random per connection unless the builder set one).
+    /// This connection's id (random per connection unless the builder set one; a reconnect
+    /// gets a new one).
     pub fn connection_id(&self) -> ConnectionId {
-        self.inner.connection_id
+        *lock(&self.inner.connection_id)
     }
 
     /// True from `build` until a tick has reported the disconnection.
@@ -207,7 +211,11 @@ impl DbConnection {
     }
 
     fn send(&self, bytes: Vec<u8>) -> Result<()> {
-        if !self.is_active() || self.inner.disconnect_requested.load(SeqCst) || self.inner.ended.load(SeqCst) {
+        if !self.is_active()
+            || self.inner.disconnect_requested.load(SeqCst)
+            || self.inner.ended.load(SeqCst)
+            || self.inner.link.reconnecting.load(Relaxed)
+        {
             return Err(Error::Disconnected);
         }
         self.inner.outbound.send(Outbound::Binary(bytes)).map_err(|_| Error::Disconnected)
@@ -405,7 +413,7 @@ impl DbConnection {
     fn handle(&self, item: Inbound) {
         match item {
             Inbound::Connected { identity, token, connection_id } => {
-                if connection_id != self.inner.connection_id {
+                if connection_id != self.connection_id() {
                     log::warn!("the server assigned connection id {} instead of ours", connection_id.to_hex());
                 }
                 {
@@ -439,6 +447,17 @@ impl DbConnection {
                 if let Some(cb) = cb {
                     cb(self, e.as_ref());
                 }
+            }
+            Inbound::ConnectionLost(e) => log::warn!("connection lost, reconnecting: {e}"),
+            Inbound::Reconnected { identity, token, connection_id } => {
+                log::info!("reconnected as {} (connection id {})", identity.to_hex(), connection_id.to_hex());
+                lock(&self.inner.ident).token = Some(token);
+                *lock(&self.inner.connection_id) = connection_id;
+                if let Some(cache) = write(&self.inner.cache).as_mut() {
+                    cache.begin_resync();
+                }
+                subscription::resubscribe_all(self);
+                self.finish_resync_if_done();
             }
             Inbound::Message { parsed, received_at } => {
                 let c = &self.inner.link.counters;
@@ -475,6 +494,7 @@ impl DbConnection {
                 let event = Event::SubscribeApplied;
                 self.run_row_callbacks(&event, diffs);
                 subscription::applied(self, query_id);
+                self.finish_resync_if_done();
             }
             Parsed::UnsubscribeApplied { query_id, tables } => {
                 let diffs = self.apply_rows(&tables);
@@ -483,7 +503,10 @@ impl DbConnection {
                 subscription::unsubscribed(self, query_id);
             }
             Parsed::SubscriptionError { query_id, error } => match query_id {
-                Some(q) => subscription::failed(self, q, &error),
+                Some(q) => {
+                    subscription::failed(self, q, &error);
+                    self.finish_resync_if_done();
+                }
                 None => {
                     // The server dropped every subscription of ours; the cache no longer follows it.
                     log::error!("subscription error without a query id: {error}");
@@ -504,8 +527,35 @@ impl DbConnection {
         }
     }
 
+    /// After a reconnect, once every renewed subscription has answered: swap in the rebuilt cache,
+    /// report what changed while we were away, then run `on_reconnect`.
+    fn finish_resync_if_done(&self) {
+        if !subscription::resync_done(self) {
+            return;
+        }
+        let diffs = {
+            let mut cache = write(&self.inner.cache);
+            let Some(cache) = cache.as_mut().filter(|c| c.is_resyncing()) else { return };
+            let cbs = lock(&self.inner.callbacks);
+            let wanted = |t: usize| {
+                cbs.tables.get(t).is_some_and(|c| !c.on_insert.is_empty() || !c.on_delete.is_empty() || !c.on_update.is_empty())
+            };
+            let mut diffs = Vec::new();
+            cache.finish_resync(wanted, &mut diffs);
+            diffs
+        };
+        self.run_row_callbacks(&Event::Reconnected, diffs);
+        subscription::end_unsubscribed(self);
+        let cb = lock(&self.inner.lifecycle).on_reconnect.take();
+        if let Some(mut cb) = cb {
+            let identity = self.try_identity().expect("reconnects follow a connect");
+            cb(self, identity, self.connection_id());
+            lock(&self.inner.lifecycle).on_reconnect.get_or_insert(cb);
+        }
+    }
+
     fn record_round_trip(&self, r: &ReducerEvent) {
-        if r.caller_connection_id != Some(self.inner.connection_id) || r.request_id == 0 {
+        if r.caller_connection_id != Some(self.connection_id()) || r.request_id == 0 {
             return;
         }
         let mut pending = lock(&self.inner.pending_calls);

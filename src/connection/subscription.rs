@@ -33,6 +33,10 @@ pub(super) struct Entry {
     on_ended: Option<Box<OnEnded>>,
     /// Unsubscribe was asked for before the server applied the subscription.
     cancelled: bool,
+    /// Renewed after a reconnect; its rows have not come back yet.
+    resyncing: bool,
+    /// Was being unsubscribed when the connection was lost; ends once the cache is reconciled.
+    orphaned: bool,
 }
 
 #[derive(Default)]
@@ -94,6 +98,8 @@ impl SubscriptionBuilder {
                 on_error: self.on_error,
                 on_ended: None,
                 cancelled: false,
+                resyncing: false,
+                orphaned: false,
             },
         );
         drop(subs);
@@ -179,11 +185,14 @@ pub(super) fn applied(conn: &DbConnection, query_id: u32) {
             log::warn!("SubscribeMultiApplied for unknown query id {query_id}");
             return;
         };
-        if entry.cancelled {
-            None // cancelled before it applied: its rows go when the unsubscribe is applied
-        } else {
+        entry.resyncing = false;
+        // Only a pending subscription becomes active (one being unsubscribed, or cancelled
+        // before it applied, loses its rows when the unsubscribe is applied).
+        if entry.state == SubscriptionState::Pending {
             entry.state = SubscriptionState::Active;
             entry.on_applied.take()
+        } else {
+            None
         }
     };
     if let Some(cb) = cb {
@@ -208,6 +217,45 @@ pub(super) fn failed(conn: &DbConnection, query_id: u32, error: &str) {
     let event = Event::SubscribeError(error.to_owned());
     if let Some(cb) = entry.on_error {
         cb(&EventContext { conn, event: &event }, error);
+    }
+}
+
+/// After a reconnect: renews every pending or active subscription under its query id (ids are per
+/// connection, so they are free again), and marks the ones being unsubscribed as orphaned.
+pub(super) fn resubscribe_all(conn: &DbConnection) {
+    let inner = conn.inner();
+    let mut subs = lock(&inner.subscriptions);
+    for (&query_id, entry) in subs.entries.iter_mut() {
+        match entry.state {
+            SubscriptionState::Pending | SubscriptionState::Active => {
+                let request_id = inner.next_request_id.fetch_add(1, Relaxed);
+                match conn.send(client_message::subscribe_multi(&entry.queries, request_id, query_id)) {
+                    Ok(()) => entry.resyncing = true,
+                    Err(e) => log::warn!("renewing subscription {query_id} failed: {e}"),
+                }
+            }
+            SubscriptionState::Unsubscribing => entry.orphaned = true,
+            SubscriptionState::Ended => {}
+        }
+    }
+}
+
+/// True when no renewed subscription is still waiting for its rows.
+pub(super) fn resync_done(conn: &DbConnection) -> bool {
+    !lock(&conn.inner().subscriptions).entries.values().any(|e| e.resyncing)
+}
+
+/// Ends the subscriptions that were being unsubscribed when the connection was lost.
+pub(super) fn end_unsubscribed(conn: &DbConnection) {
+    let ended: Vec<Entry> = {
+        let mut subs = lock(&conn.inner().subscriptions);
+        let ids: Vec<u32> = subs.entries.iter().filter(|(_, e)| e.orphaned).map(|(id, _)| *id).collect();
+        ids.into_iter().filter_map(|id| subs.entries.remove(&id)).collect()
+    };
+    for e in ended {
+        if let Some(cb) = e.on_ended {
+            cb(&EventContext { conn, event: &Event::UnsubscribeApplied });
+        }
     }
 }
 

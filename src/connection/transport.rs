@@ -38,6 +38,25 @@ pub(crate) struct Config {
     pub connect_timeout: Duration,
     pub max_message_size: usize,
     pub max_decompressed_size: usize,
+    pub reconnect: Option<ReconnectPolicy>,
+}
+
+/// Opt-in automatic reconnection after a lost connection (never after a requested disconnect or
+/// a failed first connect). The client reconnects as the same identity, resubscribes, and
+/// reconciles the cache, reporting exactly the rows that changed while it was away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReconnectPolicy {
+    /// Attempts per outage before giving up (then `on_disconnect` reports the last error).
+    pub max_attempts: u32,
+    /// Delay before the first attempt; doubled after each failure, up to `max_delay`.
+    pub initial_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy { max_attempts: 10, initial_delay: Duration::from_millis(250), max_delay: Duration::from_secs(10) }
+    }
 }
 
 pub(crate) enum Outbound {
@@ -49,34 +68,113 @@ fn connect_error(kind: ConnectErrorKind, message: impl Into<String>) -> Error {
     Error::Connect { kind, message: message.into() }
 }
 
-pub(crate) async fn run(link: Arc<Link>, config: Config, schema: Option<Arc<Schema>>, mut outbound: UnboundedReceiver<Outbound>) {
-    // Messages queued before the socket opens are sent right after it does.
-    let mut early = Vec::new();
-    let connecting = connect(&link, &config, schema);
+/// Why a connect attempt did not produce a socket.
+enum Attempt {
+    Failed(Error),
+    /// Disconnect was asked for (or every handle dropped) meanwhile.
+    Closed,
+}
+
+/// Connects, watching `outbound` meanwhile: messages queued before the socket opens go into
+/// `early`, and a close request aborts the attempt.
+async fn connect_watching(
+    link: &Link,
+    config: &Config,
+    schema: Option<Arc<Schema>>,
+    outbound: &mut UnboundedReceiver<Outbound>,
+    early: &mut Vec<Vec<u8>>,
+) -> Result<(Ws, Inbound), Attempt> {
+    let connecting = connect(link, config, schema);
     tokio::pin!(connecting);
-    let ws = loop {
+    loop {
         tokio::select! {
-            result = &mut connecting => match result {
-                Ok(ws) => break ws,
-                Err(e) => {
-                    link.push(Inbound::ConnectFailed(e));
-                    return;
-                }
-            },
+            result = &mut connecting => return result.map_err(Attempt::Failed),
             msg = outbound.recv() => match msg {
                 Some(Outbound::Binary(b)) => early.push(b),
-                // Asked to disconnect (or every handle dropped) before the connection opened.
-                Some(Outbound::Close) | None => {
-                    link.push(Inbound::ConnectFailed(connect_error(ConnectErrorKind::Other, "disconnected before the connection was established")));
-                    return;
-                }
+                Some(Outbound::Close) | None => return Err(Attempt::Closed),
             },
         }
+    }
+}
+
+/// Sleeps, unless a close request arrives first (then returns false).
+async fn pause(d: Duration, outbound: &mut UnboundedReceiver<Outbound>) -> bool {
+    let sleep = tokio::time::sleep(d);
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            _ = &mut sleep => return true,
+            msg = outbound.recv() => match msg {
+                Some(Outbound::Binary(_)) => {} // sent during an outage: the caller was told it failed
+                Some(Outbound::Close) | None => return false,
+            },
+        }
+    }
+}
+
+pub(crate) async fn run(link: Arc<Link>, mut config: Config, schema: Option<Arc<Schema>>, mut outbound: UnboundedReceiver<Outbound>) {
+    // Messages queued before the socket opens are sent right after it does.
+    let mut early = Vec::new();
+    let (mut ws, identity) = match connect_watching(&link, &config, schema, &mut outbound, &mut early).await {
+        Ok(ok) => ok,
+        Err(Attempt::Failed(e)) => return link.push(Inbound::ConnectFailed(e)),
+        Err(Attempt::Closed) => {
+            let e = connect_error(ConnectErrorKind::Other, "disconnected before the connection was established");
+            return link.push(Inbound::ConnectFailed(e));
+        }
     };
-    let (ws, identity) = ws;
+    remember_token(&mut config, &identity);
     link.push(identity);
-    let result = message_loop(&link, &config, ws, early, &mut outbound).await;
-    link.push(Inbound::Disconnected(result.err()));
+    loop {
+        let lost = match message_loop(&link, &config, ws, std::mem::take(&mut early), &mut outbound).await {
+            Ok(()) => return link.push(Inbound::Disconnected(None)),
+            Err(e) => e,
+        };
+        let Some(policy) = config.reconnect else {
+            return link.push(Inbound::Disconnected(Some(lost)));
+        };
+        log::warn!("connection lost ({lost}); reconnecting");
+        link.reconnecting.store(true, Relaxed);
+        link.push(Inbound::ConnectionLost(lost.clone()));
+        let mut delay = policy.initial_delay;
+        let mut last = lost;
+        let mut reconnected = None;
+        for attempt in 1..=policy.max_attempts {
+            if !pause(delay, &mut outbound).await {
+                return link.push(Inbound::Disconnected(None));
+            }
+            delay = (delay * 2).min(policy.max_delay);
+            // A fresh connection id: the server may not have noticed the old socket's end yet.
+            config.connection_id = super::builder::random_connection_id();
+            let mut ignored = Vec::new();
+            match connect_watching(&link, &config, link.schema.get().cloned(), &mut outbound, &mut ignored).await {
+                Ok(ok) => {
+                    reconnected = Some(ok);
+                    break;
+                }
+                Err(Attempt::Closed) => return link.push(Inbound::Disconnected(None)),
+                Err(Attempt::Failed(e)) => {
+                    log::warn!("reconnect attempt {attempt} of {} failed: {e}", policy.max_attempts);
+                    last = e;
+                }
+            }
+        }
+        let Some((socket, identity)) = reconnected else {
+            return link.push(Inbound::Disconnected(Some(last)));
+        };
+        ws = socket;
+        let Inbound::Connected { identity, token, connection_id } = identity else { unreachable!("connect yields Connected") };
+        config.token = Some(token.clone());
+        link.reconnecting.store(false, Relaxed);
+        link.push(Inbound::Reconnected { identity, token, connection_id });
+    }
+}
+
+/// Reconnects must present the token the server issued, to come back as the same identity.
+fn remember_token(config: &mut Config, connected: &Inbound) {
+    if let Inbound::Connected { token, .. } = connected {
+        config.token = Some(token.clone());
+    }
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

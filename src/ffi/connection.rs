@@ -4,7 +4,7 @@ use super::boundary::{boundary, check, fail, result_boundary, stdb_result};
 use super::event::{event_ptr, reducer_event_ptr, stdb_event, stdb_reducer_event};
 use super::rows::{stdb_row_list, RowListOwned};
 use super::types::*;
-use crate::connection::{Compression, DbConnection, DbConnectionBuilder};
+use crate::connection::{Compression, DbConnection, DbConnectionBuilder, ReconnectPolicy};
 use crate::error::{ConnectErrorKind, Error};
 use crate::metrics::Metrics;
 use crate::protocol::CallReducerFlags;
@@ -218,6 +218,61 @@ pub extern "C" fn stdb_connection_builder_set_schema_json(
 #[no_mangle]
 pub extern "C" fn stdb_connection_builder_set_connect_timeout_ms(builder: *mut stdb_connection_builder, ms: u32) -> stdb_result {
     result_boundary!({ edit_builder(builder, |b| Ok(b.with_connect_timeout(Duration::from_millis(ms.max(1) as u64)))) })
+}
+
+/// Turns on automatic reconnection after a lost connection: up to `max_attempts` attempts per
+/// outage, waiting `initial_delay_ms` before the first and doubling up to `max_delay_ms`. The
+/// client comes back as the same identity (with a new connection id), renews its subscriptions
+/// and reconciles the cache: row callbacks then report exactly what changed while it was away,
+/// with an event of kind `STDB_EVENT_RECONNECTED`. Calls made while reconnecting return
+/// `STDB_ERR_DISCONNECTED`. `max_attempts` 0 turns reconnection off.
+#[no_mangle]
+pub extern "C" fn stdb_connection_builder_set_reconnect(
+    builder: *mut stdb_connection_builder,
+    max_attempts: u32,
+    initial_delay_ms: u32,
+    max_delay_ms: u32,
+) -> stdb_result {
+    result_boundary!({
+        if max_attempts == 0 {
+            return edit_builder(builder, |b| Ok(b.without_reconnect()));
+        }
+        let policy = ReconnectPolicy {
+            max_attempts,
+            initial_delay: Duration::from_millis(initial_delay_ms.max(1) as u64),
+            max_delay: Duration::from_millis(max_delay_ms.max(initial_delay_ms).max(1) as u64),
+        };
+        edit_builder(builder, |b| Ok(b.with_reconnect(policy)))
+    })
+}
+
+/// Called after each successful reconnect, once the cache is reconciled (after the row
+/// callbacks that report the changes). Pointers are valid during the call only.
+pub type stdb_reconnect_fn = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, identity: *const stdb_identity, connection_id: *const stdb_connection_id),
+>;
+
+/// Registers the reconnect callback (runs after every reconnect). `free_user_data` runs once,
+/// when the connection is dropped.
+#[no_mangle]
+pub extern "C" fn stdb_connection_builder_on_reconnect(
+    builder: *mut stdb_connection_builder,
+    callback: stdb_reconnect_fn,
+    user_data: *mut c_void,
+    free_user_data: stdb_free_fn,
+) -> stdb_result {
+    result_boundary!({
+        let ud = UserData::new(user_data, free_user_data);
+        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        edit_builder(builder, |b| {
+            Ok(b.on_reconnect(move |conn, identity, cid| {
+                let identity: stdb_identity = identity.into();
+                let cid: stdb_connection_id = cid.into();
+                // SAFETY: a C function pointer the caller registered; pointers valid for the call.
+                unsafe { cb(ud.ptr(), conn_ptr(conn), &identity, &cid) };
+            }))
+        })
+    })
 }
 
 /// Registers the connect callback (replacing any earlier one). `free_user_data` (optional) runs

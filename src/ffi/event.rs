@@ -28,6 +28,7 @@ pub const STDB_EVENT_SUBSCRIBE_APPLIED: i32 = 1;
 pub const STDB_EVENT_UNSUBSCRIBE_APPLIED: i32 = 2;
 pub const STDB_EVENT_SUBSCRIBE_ERROR: i32 = 3;
 pub const STDB_EVENT_UNKNOWN_TRANSACTION: i32 = 4;
+pub const STDB_EVENT_RECONNECTED: i32 = 5;
 
 /// Reducer statuses (`stdb_reducer_info.status`).
 pub const STDB_STATUS_COMMITTED: i32 = 0;
@@ -84,6 +85,7 @@ pub extern "C" fn stdb_event_kind(event: *const stdb_event) -> i32 {
             Event::UnsubscribeApplied => STDB_EVENT_UNSUBSCRIBE_APPLIED,
             Event::SubscribeError(_) => STDB_EVENT_SUBSCRIBE_ERROR,
             Event::UnknownTransaction(_) => STDB_EVENT_UNKNOWN_TRANSACTION,
+            Event::Reconnected => STDB_EVENT_RECONNECTED,
         }
     })
 }

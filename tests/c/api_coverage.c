@@ -20,6 +20,12 @@ typedef struct {
 
 static void count_free(void *ud) { ((state_t *)ud)->freed++; }
 
+/* Reconnection itself is tested in tests/reconnect.rs (it needs a network fault); here the
+ * registration is checked. */
+static void on_reconnect(void *ud, const stdb_connection *c, const stdb_identity *id, const stdb_connection_id *cid) {
+    (void)ud; (void)c; (void)id; (void)cid;
+}
+
 static void on_log(void *ud, int32_t level, const char *target, size_t tlen, const char *msg, size_t mlen) {
     (void)level; (void)target; (void)tlen; (void)msg; (void)mlen;
     ((state_t *)ud)->log_lines++;
@@ -161,6 +167,10 @@ int main(void) {
         CHECK_OK(stdb_connection_builder_set_connection_id(b, &id));
         CHECK_OK(stdb_connection_builder_set_token(b, NULL, 0));
         CHECK_OK(stdb_connection_builder_set_connect_timeout_ms(b, 5000));
+        CHECK_OK(stdb_connection_builder_set_reconnect(b, 5, 100, 2000));
+        CHECK_OK(stdb_connection_builder_set_reconnect(b, 0, 0, 0));
+        CHECK_RC(stdb_connection_builder_on_reconnect(b, NULL, NULL, NULL), STDB_ERR_NULL);
+        CHECK_OK(stdb_connection_builder_on_reconnect(b, on_reconnect, NULL, NULL));
         CHECK_RC(stdb_connection_builder_set_schema_json(b, S("{not json")), STDB_ERR_INVALID_ARGUMENT);
         stdb_connection_builder_free(b);
     }
