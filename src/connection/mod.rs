@@ -443,12 +443,16 @@ impl DbConnection {
                 }
                 self.mark_ended();
                 subscription::end_all(self);
+                self.fail_one_off_queries("the connection ended before the answer arrived");
                 let cb = lock(&self.inner.lifecycle).on_disconnect.take();
                 if let Some(cb) = cb {
                     cb(self, e.as_ref());
                 }
             }
-            Inbound::ConnectionLost(e) => log::warn!("connection lost, reconnecting: {e}"),
+            Inbound::ConnectionLost(e) => {
+                log::warn!("connection lost, reconnecting: {e}");
+                self.fail_one_off_queries("the connection was lost before the answer arrived");
+            }
             Inbound::Reconnected { identity, token, connection_id } => {
                 log::info!("reconnected as {} (connection id {})", identity.to_hex(), connection_id.to_hex());
                 lock(&self.inner.ident).token = Some(token);
@@ -524,6 +528,14 @@ impl DbConnection {
                 }
             }
             Parsed::Ignored(kind) => log::warn!("ignored an unexpected {kind} message"),
+        }
+    }
+
+    /// Answers one-off queries whose answer can no longer come.
+    fn fail_one_off_queries(&self, why: &str) {
+        let pending: Vec<_> = lock(&self.inner.one_off).drain().collect();
+        for (_, cb) in pending {
+            cb(self, Err(why.to_owned()));
         }
     }
 
