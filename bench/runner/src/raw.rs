@@ -1,0 +1,163 @@
+//! The floor: a bare WebSocket client that sends the same messages and only receives (and
+//! decompresses) the answers, without decoding rows or keeping a cache. Its times are the
+//! server's work plus the transfer; what a client spends above it is its own cost.
+use crate::{Args, Out, Res, TIMEOUT};
+use futures_util::{SinkExt, StreamExt};
+use std::io::Read;
+use std::time::{Duration, Instant};
+use stdb_client::protocol::client_message;
+use stdb_client::CallReducerFlags;
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, protocol::WebSocketConfig, Message};
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
+}
+
+fn comp_param(name: &str) -> &'static str {
+    match name {
+        "none" => "None",
+        "gzip" => "Gzip",
+        _ => "Brotli",
+    }
+}
+
+async fn connect(a: &Args) -> Res<Ws> {
+    let url = format!(
+        "{}/v1/database/{}/subscribe?compression={}&light=false",
+        a.url.replacen("http", "ws", 1),
+        a.db,
+        comp_param(&a.comp)
+    );
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert("Sec-WebSocket-Protocol", http::HeaderValue::from_static("v1.bsatn.spacetimedb"));
+    let mut config = WebSocketConfig::default();
+    config.max_message_size = None;
+    config.max_frame_size = None;
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true).await?;
+    // The identity token comes first.
+    recv(&mut ws).await?;
+    Ok(ws)
+}
+
+async fn recv(ws: &mut Ws) -> Res<Vec<u8>> {
+    loop {
+        match tokio::time::timeout(TIMEOUT, ws.next()).await? {
+            Some(Ok(Message::Binary(b))) => return Ok(b.to_vec()),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(other)) => return Err(format!("unexpected frame {other:?}").into()),
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err("socket closed".into()),
+        }
+    }
+}
+
+/// Decompresses a server frame (compression tag byte, then the body) with large buffers.
+pub fn decompress(frame: &[u8]) -> Res<Vec<u8>> {
+    let body = &frame[1..];
+    let mut out = Vec::with_capacity(body.len() * 4);
+    match frame[0] {
+        0 => out.extend_from_slice(body),
+        1 => {
+            brotli::Decompressor::new(body, 1 << 16).read_to_end(&mut out)?;
+        }
+        2 => {
+            flate2::read::GzDecoder::new(body).read_to_end(&mut out)?;
+        }
+        t => return Err(format!("unknown compression tag {t}").into()),
+    }
+    Ok(out)
+}
+
+/// ServerMessage tags (v1): 1 TransactionUpdate, 7 SubscriptionError, 8 SubscribeMultiApplied.
+fn check_tag(msg: &[u8], want: u8) -> Res<()> {
+    match msg.first() {
+        Some(&t) if t == want => Ok(()),
+        Some(&7) => Err(format!("subscription error: {}", String::from_utf8_lossy(msg)).into()),
+        t => Err(format!("unexpected server message tag {t:?}, wanted {want}").into()),
+    }
+}
+
+pub fn sub(a: &Args, out: &mut Out) -> Res<()> {
+    runtime().block_on(async {
+        let mut ws = connect(a).await?;
+        let msg = client_message::subscribe_multi(&[format!("SELECT * FROM {}", a.table)], 1, 1);
+        let t0 = Instant::now();
+        ws.send(Message::Binary(msg.into())).await?;
+        let frame = recv(&mut ws).await?;
+        let t1 = Instant::now();
+        let plain = decompress(&frame)?;
+        let t2 = Instant::now();
+        check_tag(&plain, 8)?;
+        out.put("us", (t2 - t0).as_micros() as f64);
+        out.put("recv_us", (t1 - t0).as_micros() as f64);
+        out.put("decompress_us", (t2 - t1).as_micros() as f64);
+        out.put("bytes_received", frame.len() as f64);
+        out.put("bytes_decompressed", plain.len() as f64);
+        // The library's own decompression of the same frame, for comparison.
+        let t3 = Instant::now();
+        let limits = stdb_client::protocol::DecodeLimits { max_decompressed_len: usize::MAX / 2 };
+        let lib = stdb_client::protocol::server_message::decompress(frame[0], frame[1..].to_vec().into(), limits, "bench")
+            .map_err(|e| e.to_string())?;
+        out.put("lib_decompress_us", t3.elapsed().as_micros() as f64);
+        assert_eq!(lib.len(), plain.len());
+        Ok(())
+    })
+}
+
+fn args(start: u64, count: u32, generation: Option<u64>) -> Vec<u8> {
+    let mut v = start.to_le_bytes().to_vec();
+    v.extend_from_slice(&count.to_le_bytes());
+    if let Some(g) = generation {
+        v.extend_from_slice(&g.to_le_bytes());
+    }
+    v
+}
+
+pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
+    runtime().block_on(async {
+        let mut ws = connect(a).await?;
+        ws.send(Message::Binary(client_message::subscribe_multi(&["SELECT * FROM small".into()], 1, 1).into())).await?;
+        check_tag(&decompress(&recv(&mut ws).await?)?, 8)?;
+        let generation = a.run as u64 * 10 + 3;
+        let mut request_id = 2;
+        for (op, name) in [("insert_small", "insert"), ("update_small", "update"), ("delete_small", "delete")] {
+            let mut total = Duration::ZERO;
+            for b in 0..a.batches {
+                let start = b as u64 * a.batch as u64;
+                let g = (op == "update_small").then_some(generation);
+                request_id += 1;
+                let msg = client_message::call_reducer(op, &args(start, a.batch, g), request_id, CallReducerFlags::FullUpdate);
+                let t0 = Instant::now();
+                ws.send(Message::Binary(msg.into())).await?;
+                let plain = decompress(&recv(&mut ws).await?)?;
+                total += t0.elapsed();
+                check_tag(&plain, 1)?;
+            }
+            out.put(&format!("{name}_us"), total.as_micros() as f64);
+        }
+        out.put("rows", (a.batches as u64 * a.batch as u64) as f64);
+        Ok(())
+    })
+}
+
+pub fn rtt(a: &Args, out: &mut Out) -> Res<()> {
+    runtime().block_on(async {
+        let mut ws = connect(a).await?;
+        let mut samples = Vec::with_capacity(a.n);
+        for i in 0..a.n + a.warmup {
+            let msg = client_message::call_reducer("ping", &[], i as u32 + 1, CallReducerFlags::FullUpdate);
+            let t0 = Instant::now();
+            ws.send(Message::Binary(msg.into())).await?;
+            let frame = recv(&mut ws).await?;
+            let t1 = Instant::now();
+            check_tag(&decompress(&frame)?, 1)?;
+            if i >= a.warmup {
+                samples.push((t1 - t0).as_nanos() as f64 / 1000.0);
+            }
+        }
+        crate::put_percentiles(out, &mut samples);
+        Ok(())
+    })
+}
