@@ -1,0 +1,129 @@
+//! Where schemas come from: a JSON file, a live server, or a module's `.wasm` (through
+//! `spacetimedb-standalone extract-schema`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// A schema's JSON text and a description of where it came from (for the header comment), plus
+/// the name the default prefix derives from.
+pub struct Loaded {
+    pub json: String,
+    pub source: String,
+    pub name: String,
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// `sdk-test.schema.json` → `sdk-test`; `quickstart.wasm` → `quickstart`.
+fn stem_name(path: &Path) -> String {
+    let name = file_name(path);
+    let name = name.strip_suffix(".json").unwrap_or(&name);
+    let name = name.strip_suffix(".schema").unwrap_or(name);
+    let name = name.strip_suffix(".wasm").unwrap_or(name);
+    name.to_string()
+}
+
+pub fn from_file(path: &Path) -> Result<Loaded, String> {
+    let json =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    Ok(Loaded {
+        json,
+        source: format!("schema file {}", file_name(path)),
+        name: stem_name(path),
+    })
+}
+
+pub fn from_server(url: &str, database: &str) -> Result<Loaded, String> {
+    let base = url.trim_end_matches('/');
+    let base = if let Some(rest) = base.strip_prefix("ws://") {
+        format!("http://{rest}")
+    } else if let Some(rest) = base.strip_prefix("wss://") {
+        format!("https://{rest}")
+    } else {
+        base.to_string()
+    };
+    let full = format!("{base}/v1/database/{database}/schema?version=9");
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build();
+    let resp = agent.get(&full).call().map_err(|e| match e {
+        ureq::Error::Status(404, _) => {
+            format!("GET {full}: 404, no database named `{database}` on {base}")
+        }
+        ureq::Error::Status(code, r) => format!(
+            "GET {full}: HTTP {code}: {}",
+            r.into_string().unwrap_or_default()
+        ),
+        other => format!("GET {full}: {other}"),
+    })?;
+    let json = resp
+        .into_string()
+        .map_err(|e| format!("reading the schema from {full}: {e}"))?;
+    Ok(Loaded {
+        json,
+        source: format!("database `{database}` (GET /v1/database/{database}/schema?version=9)"),
+        name: database.to_string(),
+    })
+}
+
+/// `STDB_STANDALONE`, else `spacetimedb-standalone` on PATH, else the one scripts/setup installs.
+pub fn find_standalone() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("STDB_STANDALONE") {
+        return Some(PathBuf::from(p));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let c = dir.join("spacetimedb-standalone");
+            if c.is_file() {
+                return Some(c);
+            }
+        }
+    }
+    let home = std::env::var_os("HOME")?;
+    let c = Path::new(&home).join(".cache/stdb-client/server-1.2.0/bin/spacetimedb-standalone");
+    c.is_file().then_some(c)
+}
+
+pub fn from_wasm(path: &Path) -> Result<Loaded, String> {
+    let bin = find_standalone().ok_or_else(|| {
+        "--wasm needs the `spacetimedb-standalone` binary (its `extract-schema` subcommand): set STDB_STANDALONE=/path/to/spacetimedb-standalone or put it on PATH".to_string()
+    })?;
+    if !path.is_file() {
+        return Err(format!("{} does not exist", path.display()));
+    }
+    let out = Command::new(&bin)
+        .arg("extract-schema")
+        .arg("--host-type")
+        .arg("wasm")
+        .arg(path)
+        .output()
+        .map_err(|e| format!("running {} extract-schema: {e}", bin.display()))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        if err.contains("unrecognized subcommand") {
+            return Err(format!("{} has no `extract-schema` subcommand (it exists in SpacetimeDB 1.2.0); use --schema or --server instead", bin.display()));
+        }
+        return Err(format!(
+            "{} extract-schema {} failed ({}): {}",
+            bin.display(),
+            path.display(),
+            out.status,
+            err.trim()
+        ));
+    }
+    let json = String::from_utf8(out.stdout)
+        .map_err(|_| "extract-schema printed invalid UTF-8".to_string())?;
+    Ok(Loaded {
+        json,
+        source: format!(
+            "module {} (spacetimedb-standalone extract-schema)",
+            file_name(path)
+        ),
+        name: stem_name(path),
+    })
+}

@@ -1,0 +1,900 @@
+//! The fixed part of every generated file: buffers, the bounds-checked reader, error reporting,
+//! 128/256-bit integers, strings, bytes and SpacetimeDB's special types, with their codecs and
+//! formatters. Written once as C text; `@P@` is replaced by the prefix and `@PU@` by its upper case.
+
+/// Declarations for the header (inside `extern "C"`).
+pub const HEADER: &str = r#"
+/* ---- Result codes ------------------------------------------------------------------------------
+ * Fallible generated functions return 0 (STDB_OK) on success, else a `stdb_result` code from the
+ * library (e.g. STDB_ERR_NULL) or one of these. `@P@_last_error()` says what went wrong. */
+#define @PU@_ERR_DECODE 100       /* BSATN bytes do not match the type (truncated, bad tag, bad UTF-8, …) */
+#define @PU@_ERR_NOMEM 101        /* an allocation failed */
+#define @PU@_ERR_ENCODE 102       /* the value cannot be encoded (length over 2^32-1, invalid enum tag) */
+#define @PU@_ERR_ABI_MISMATCH 103 /* libstdb_client's ABI differs from the header this was compiled with */
+#define @PU@_ERR_PARSE 104        /* text given to a `_from_string` function is not a number in range */
+
+/* The last failure of a generated function on this thread (NUL-terminated, never NULL; empty if
+ * none). Failures inside libstdb_client are copied here with context. */
+const char *@P@_last_error(void);
+
+/* ---- Buffers and readers ------------------------------------------------------------------------ */
+
+/* A growable byte buffer that encoders append to. Zero-initialize it; release with
+ * `@P@_buffer_free`. */
+typedef struct @P@_buffer {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} @P@_buffer;
+
+void @P@_buffer_free(@P@_buffer *buf);
+int32_t @P@_buffer_append(@P@_buffer *buf, const void *data, size_t len);
+
+/* A bounds-checked cursor over BSATN bytes that decoders read from. Decoders never read past
+ * `len`; on failure they set `error` (a static string) and leave `pos` where it failed. */
+typedef struct @P@_reader {
+    const uint8_t *data;
+    size_t len;
+    size_t pos;
+    const char *error;
+} @P@_reader;
+
+void @P@_reader_init(@P@_reader *r, const uint8_t *data, size_t len);
+
+/* ---- Builtin types --------------------------------------------------------------------------------
+ * Every type T below and every module type has:
+ *   int32_t T_encode(@P@_buffer *buf, const T *v);               append BSATN
+ *   int32_t T_decode(@P@_reader *r, T *out);                     read BSATN; on failure *out is empty
+ *   int32_t T_from_bsatn(const uint8_t *data, size_t len, T *out); decode exactly `len` bytes
+ *   void    T_free(T *v);                                        deep free; leaves *v zeroed
+ *   bool    T_eq(const T *a, const T *b);                        deep equality (floats bitwise)
+ *   size_t  T_format(const T *v, char *buf, size_t cap);         debug text, snprintf-style:
+ *           returns the full length, writes at most cap-1 chars and a NUL when cap > 0.
+ * Decoders allocate only what the input can justify (an array's count is checked against the
+ * bytes left), so hostile input gives @PU@_ERR_DECODE, never a huge allocation. */
+
+/* 128- and 256-bit integers: little-endian 64-bit limbs (limbs[0] is the least significant),
+ * two's complement for the signed ones. `_format` prints decimal, as SpacetimeDB does;
+ * `_from_string` parses decimal (an optional sign, then digits). */
+typedef struct @P@_u128 { uint64_t limbs[2]; } @P@_u128;
+typedef struct @P@_i128 { uint64_t limbs[2]; } @P@_i128;
+typedef struct @P@_u256 { uint64_t limbs[4]; } @P@_u256;
+typedef struct @P@_i256 { uint64_t limbs[4]; } @P@_i256;
+
+@P@_u128 @P@_u128_from_u64(uint64_t v);
+@P@_i128 @P@_i128_from_i64(int64_t v);
+@P@_u256 @P@_u256_from_u64(uint64_t v);
+@P@_i256 @P@_i256_from_i64(int64_t v);
+int32_t @P@_u128_from_string(const char *s, size_t len, @P@_u128 *out);
+int32_t @P@_i128_from_string(const char *s, size_t len, @P@_i128 *out);
+int32_t @P@_u256_from_string(const char *s, size_t len, @P@_u256 *out);
+int32_t @P@_i256_from_string(const char *s, size_t len, @P@_i256 *out);
+
+/* An owned UTF-8 string. After decoding, `data` is never NULL and is NUL-terminated (an embedded
+ * NUL is possible: `len` is authoritative). {NULL, 0} is a valid empty string. */
+typedef struct @P@_string {
+    char *data;
+    size_t len;
+} @P@_string;
+
+/* A copy of `len` bytes of `s` (NULL with len 0 is the empty string). */
+int32_t @P@_string_from(const char *s, size_t len, @P@_string *out);
+
+/* Owned bytes (`Vec<u8>` in the module). Formatted as 0x-prefixed hex. */
+typedef struct @P@_bytes {
+    uint8_t *data;
+    size_t len;
+} @P@_bytes;
+
+/* Identity and ConnectionId are the library's `stdb_identity` / `stdb_connection_id` (little-endian
+ * bytes); they format as SpacetimeDB's big-endian hex. */
+
+/* Microseconds since the Unix epoch; formats as RFC 3339 in UTC, like SpacetimeDB
+ * (`2025-01-02T03:04:05.123456+00:00`). */
+typedef struct @P@_timestamp {
+    int64_t micros_since_unix_epoch;
+} @P@_timestamp;
+
+/* A signed duration in microseconds; formats like SpacetimeDB (`+1.500000`, `-0.000001`). */
+typedef struct @P@_time_duration {
+    int64_t micros;
+} @P@_time_duration;
+
+/* When a scheduled reducer runs: after an interval, or at a time. */
+typedef enum @P@_schedule_at_tag {
+    @PU@_SCHEDULE_AT_INTERVAL = 0,
+    @PU@_SCHEDULE_AT_TIME = 1
+} @P@_schedule_at_tag;
+
+typedef struct @P@_schedule_at {
+    @P@_schedule_at_tag tag;
+    union {
+        @P@_time_duration Interval;
+        @P@_timestamp Time;
+    } value;
+} @P@_schedule_at;
+
+/* The empty product `()` (0 bytes on the wire). */
+typedef struct @P@_unit {
+    uint8_t unused_;
+} @P@_unit;
+"#;
+
+/// Builtin types' prototypes are generated from [`crate::model::BUILTINS`]; this is their C code
+/// (static helpers first).
+pub const SOURCE: &str = r#"
+/* ==== Runtime ==================================================================================== */
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define @PU@_THREAD_LOCAL __declspec(thread)
+#else
+#define @PU@_THREAD_LOCAL _Thread_local
+#endif
+
+static @PU@_THREAD_LOCAL char @P@_error_buf[512];
+
+const char *@P@_last_error(void) {
+    return @P@_error_buf;
+}
+
+static void @P@_set_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(@P@_error_buf, sizeof @P@_error_buf, fmt, ap);
+    va_end(ap);
+}
+
+void @P@_buffer_free(@P@_buffer *buf) {
+    if (!buf) return;
+    free(buf->data);
+    buf->data = NULL;
+    buf->len = 0;
+    buf->cap = 0;
+}
+
+int32_t @P@_buffer_append(@P@_buffer *buf, const void *data, size_t len) {
+    if (!buf || (!data && len)) return STDB_ERR_NULL;
+    if (len == 0) return STDB_OK;
+    if (len > SIZE_MAX - buf->len) return @PU@_ERR_NOMEM;
+    if (buf->len + len > buf->cap) {
+        size_t cap = buf->cap ? buf->cap : 64;
+        uint8_t *p;
+        while (cap < buf->len + len) {
+            if (cap > SIZE_MAX / 2) { cap = buf->len + len; break; }
+            cap *= 2;
+        }
+        p = (uint8_t *)realloc(buf->data, cap);
+        if (!p) return @PU@_ERR_NOMEM;
+        buf->data = p;
+        buf->cap = cap;
+    }
+    memcpy(buf->data + buf->len, data, len);
+    buf->len += len;
+    return STDB_OK;
+}
+
+void @P@_reader_init(@P@_reader *r, const uint8_t *data, size_t len) {
+    r->data = data;
+    r->len = data ? len : 0;
+    r->pos = 0;
+    r->error = NULL;
+}
+
+static int32_t @P@_fail(@P@_reader *r, const char *why) {
+    if (!r->error) r->error = why;
+    return @PU@_ERR_DECODE;
+}
+
+/* Points *out at the next n bytes, or fails without moving. */
+static int32_t @P@_take(@P@_reader *r, size_t n, const uint8_t **out) {
+    if (n > r->len - r->pos) return @P@_fail(r, "unexpected end of input");
+    *out = r->data + r->pos;
+    r->pos += n;
+    return STDB_OK;
+}
+
+static uint64_t @P@_load_le(const uint8_t *p, size_t n) {
+    uint64_t v = 0;
+    size_t i;
+    for (i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static int32_t @P@_put_le(@P@_buffer *buf, uint64_t v, size_t n) {
+    uint8_t b[8];
+    size_t i;
+    for (i = 0; i < n; i++) b[i] = (uint8_t)(v >> (8 * i));
+    return @P@_buffer_append(buf, b, n);
+}
+
+/* Reads a u32 length and checks that `count` items of at least `min_size` bytes each can follow. */
+static int32_t @P@_read_len(@P@_reader *r, size_t min_size, size_t *out) {
+    const uint8_t *p;
+    uint64_t n;
+    if (@P@_take(r, 4, &p)) return @PU@_ERR_DECODE;
+    n = @P@_load_le(p, 4);
+    if (min_size > 0) {
+        if (n > (r->len - r->pos) / min_size) return @P@_fail(r, "length exceeds the remaining input");
+    } else if (n > 65536) {
+        /* Zero-sized elements: nothing bounds the count, so cap it. */
+        return @P@_fail(r, "too many zero-sized elements");
+    }
+    *out = (size_t)n;
+    return STDB_OK;
+}
+
+static int32_t @P@_write_len(@P@_buffer *buf, size_t n) {
+    if ((uint64_t)n > UINT32_MAX) return @PU@_ERR_ENCODE;
+    return @P@_put_le(buf, (uint64_t)n, 4);
+}
+
+static int32_t @P@_read_tag(@P@_reader *r, unsigned count, uint8_t *out) {
+    const uint8_t *p;
+    if (@P@_take(r, 1, &p)) return @PU@_ERR_DECODE;
+    if (*p >= count) return @P@_fail(r, "invalid sum tag");
+    *out = *p;
+    return STDB_OK;
+}
+
+static int32_t @P@_write_tag(@P@_buffer *buf, unsigned tag) {
+    uint8_t b = (uint8_t)tag;
+    return @P@_buffer_append(buf, &b, 1);
+}
+
+/* Sets the thread's last error for a failed decode of `what`. */
+static int32_t @P@_decode_error(const @P@_reader *r, const char *what, int32_t rc) {
+    if (rc == @PU@_ERR_NOMEM)
+        @P@_set_error("decoding %s: out of memory", what);
+    else
+        @P@_set_error("decoding %s: %s at byte %lu of %lu", what, r->error ? r->error : "invalid input",
+                      (unsigned long)r->pos, (unsigned long)r->len);
+    return rc;
+}
+
+/* Calls `decode` on exactly `len` bytes (trailing bytes are an error). */
+#define @PU@_FROM_BSATN(T, what, data, len, out)                                 \
+    do {                                                                          \
+        @P@_reader r_;                                                            \
+        int32_t rc_;                                                              \
+        if (!(out) || (!(data) && (len))) return STDB_ERR_NULL;                   \
+        @P@_reader_init(&r_, (data), (len));                                      \
+        rc_ = T##_decode(&r_, (out));                                             \
+        if (rc_ == STDB_OK && r_.pos != r_.len) {                                 \
+            T##_free(out);                                                        \
+            r_.error = "trailing bytes after the value";                          \
+            rc_ = @PU@_ERR_DECODE;                                                \
+        }                                                                         \
+        if (rc_ != STDB_OK) return @P@_decode_error(&r_, (what), rc_);            \
+        return STDB_OK;                                                           \
+    } while (0)
+
+/* ---- Text output --------------------------------------------------------------------------------- */
+
+typedef struct @P@_fmt {
+    char *buf;
+    size_t cap;
+    size_t len; /* characters the full text needs, even past cap */
+} @P@_fmt;
+
+static void @P@_fmt_n(@P@_fmt *f, const char *s, size_t n) {
+    if (f->cap > 0 && f->len < f->cap - 1) {
+        size_t room = f->cap - 1 - f->len;
+        memcpy(f->buf + f->len, s, n < room ? n : room);
+    }
+    f->len += n;
+}
+
+static void @P@_fmt_s(@P@_fmt *f, const char *s) {
+    @P@_fmt_n(f, s, strlen(s));
+}
+
+static void @P@_fmt_u64(@P@_fmt *f, uint64_t v) {
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    @P@_fmt_n(f, tmp, (size_t)n);
+}
+
+static void @P@_fmt_i64(@P@_fmt *f, int64_t v) {
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    @P@_fmt_n(f, tmp, (size_t)n);
+}
+
+static size_t @P@_fmt_end(@P@_fmt *f) {
+    if (f->cap > 0) f->buf[f->len < f->cap - 1 ? f->len : f->cap - 1] = '\0';
+    return f->len;
+}
+
+static void @P@_fmt_hex(@P@_fmt *f, const uint8_t *p, size_t n, int reverse) {
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint8_t b = reverse ? p[n - 1 - i] : p[i];
+        char two[2];
+        two[0] = digits[b >> 4];
+        two[1] = digits[b & 15];
+        @P@_fmt_n(f, two, 2);
+    }
+}
+
+/* ---- Wide integers ------------------------------------------------------------------------------ */
+
+static int32_t @P@_wide_decode(@P@_reader *r, uint64_t *limbs, size_t n) {
+    const uint8_t *p;
+    size_t i;
+    if (@P@_take(r, 8 * n, &p)) return @PU@_ERR_DECODE;
+    for (i = 0; i < n; i++) limbs[i] = @P@_load_le(p + 8 * i, 8);
+    return STDB_OK;
+}
+
+static int32_t @P@_wide_encode(@P@_buffer *buf, const uint64_t *limbs, size_t n) {
+    uint8_t b[32];
+    size_t i, j;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < 8; j++) b[8 * i + j] = (uint8_t)(limbs[i] >> (8 * j));
+    return @P@_buffer_append(buf, b, 8 * n);
+}
+
+/* Two's complement negation of n limbs. */
+static void @P@_wide_negate(uint64_t *limbs, size_t n) {
+    size_t i;
+    int carry = 1;
+    for (i = 0; i < n; i++) {
+        limbs[i] = ~limbs[i] + (uint64_t)carry;
+        carry = carry && limbs[i] == 0;
+    }
+}
+
+/* Decimal text of n limbs (at most 4), signed or not. */
+static void @P@_wide_write(@P@_fmt *f, const uint64_t *in, size_t n, int is_signed) {
+    uint32_t w[8];
+    uint64_t limbs[4];
+    char digits[80];
+    size_t nd = 0, nw = 2 * n, i;
+    int zero;
+    memcpy(limbs, in, n * sizeof(uint64_t));
+    if (is_signed && (limbs[n - 1] >> 63)) {
+        @P@_wide_negate(limbs, n);
+        @P@_fmt_n(f, "-", 1);
+    }
+    for (i = 0; i < n; i++) {
+        w[2 * i] = (uint32_t)limbs[i];
+        w[2 * i + 1] = (uint32_t)(limbs[i] >> 32);
+    }
+    do {
+        /* Divide by 10^9, most significant word first; collect 9 digits per round. */
+        uint64_t rem = 0;
+        size_t k;
+        for (k = nw; k-- > 0;) {
+            uint64_t cur = (rem << 32) | w[k];
+            w[k] = (uint32_t)(cur / 1000000000u);
+            rem = cur % 1000000000u;
+        }
+        zero = 1;
+        for (k = 0; k < nw; k++)
+            if (w[k]) { zero = 0; break; }
+        for (k = 0; k < 9 && (!zero || rem); k++) {
+            digits[nd++] = (char)('0' + rem % 10);
+            rem /= 10;
+        }
+    } while (!zero);
+    if (nd == 0) digits[nd++] = '0';
+    while (nd > 0) @P@_fmt_n(f, &digits[--nd], 1);
+}
+
+static int32_t @P@_wide_parse(const char *s, size_t len, uint64_t *out, size_t n, int is_signed) {
+    uint32_t w[8] = {0};
+    size_t nw = 2 * n, i = 0, k;
+    int neg = 0, any = 0;
+    uint64_t limbs[4];
+    if (!s || !out) return STDB_ERR_NULL;
+    if (i < len && (s[i] == '-' || s[i] == '+')) {
+        neg = s[i] == '-';
+        i++;
+    }
+    if (neg && !is_signed) goto bad;
+    for (; i < len; i++) {
+        uint64_t carry;
+        if (s[i] < '0' || s[i] > '9') goto bad;
+        any = 1;
+        carry = (uint64_t)(s[i] - '0');
+        for (k = 0; k < nw; k++) {
+            uint64_t cur = (uint64_t)w[k] * 10u + carry;
+            w[k] = (uint32_t)cur;
+            carry = cur >> 32;
+        }
+        if (carry) goto bad;
+    }
+    if (!any) goto bad;
+    for (k = 0; k < n; k++) limbs[k] = (uint64_t)w[2 * k] | ((uint64_t)w[2 * k + 1] << 32);
+    if (is_signed) {
+        uint64_t top = limbs[n - 1] >> 63;
+        if (top) {
+            /* Only -2^(bits-1) has the top bit set in its magnitude. */
+            int min = neg && limbs[n - 1] == ((uint64_t)1 << 63);
+            for (k = 0; k + 1 < n && min; k++) min = limbs[k] == 0;
+            if (!min) goto bad;
+        }
+        if (neg) @P@_wide_negate(limbs, n);
+    }
+    memcpy(out, limbs, n * sizeof(uint64_t));
+    return STDB_OK;
+bad:
+    @P@_set_error("not a %s %u-bit integer: \"%.*s\"", is_signed ? "signed" : "unsigned", (unsigned)(64 * n),
+                  (int)(len > 80 ? 80 : len), s);
+    return @PU@_ERR_PARSE;
+}
+
+/* ---- Special types ------------------------------------------------------------------------------ */
+
+static int64_t @P@_floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
+    return q;
+}
+
+/* RFC 3339 like chrono's `to_rfc3339` (what SpacetimeDB's Timestamp Display uses). */
+static void @P@_write_timestamp_micros(@P@_fmt *f, int64_t micros) {
+    int64_t secs = @P@_floor_div(micros, 1000000);
+    int64_t us = micros - secs * 1000000;
+    int64_t days = @P@_floor_div(secs, 86400);
+    int64_t sod = secs - days * 86400;
+    /* civil_from_days (H. Hinnant) */
+    int64_t z = days + 719468;
+    int64_t era = @P@_floor_div(z, 146097);
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    char tmp[64];
+    int n;
+    if (m <= 2) y++;
+    if (y < -262144 || y > 262143) {
+        /* Outside chrono's calendar: SpacetimeDB cannot print these either. */
+        n = snprintf(tmp, sizeof tmp, "<timestamp %lld us>", (long long)micros);
+        @P@_fmt_n(f, tmp, (size_t)n);
+        return;
+    }
+    if (y >= 0 && y <= 9999)
+        n = snprintf(tmp, sizeof tmp, "%04lld", (long long)y);
+    else
+        n = snprintf(tmp, sizeof tmp, "%+05lld", (long long)y);
+    @P@_fmt_n(f, tmp, (size_t)n);
+    n = snprintf(tmp, sizeof tmp, "-%02d-%02dT%02d:%02d:%02d", (int)m, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60),
+                 (int)(sod % 60));
+    @P@_fmt_n(f, tmp, (size_t)n);
+    if (us != 0) {
+        if (us % 1000 == 0)
+            n = snprintf(tmp, sizeof tmp, ".%03d", (int)(us / 1000));
+        else
+            n = snprintf(tmp, sizeof tmp, ".%06d", (int)us);
+        @P@_fmt_n(f, tmp, (size_t)n);
+    }
+    @P@_fmt_s(f, "+00:00");
+}
+
+static void @P@_write_duration_micros(@P@_fmt *f, int64_t micros) {
+    uint64_t a = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
+    char tmp[48];
+    int n = snprintf(tmp, sizeof tmp, "%c%llu.%06llu", micros < 0 ? '-' : '+', (unsigned long long)(a / 1000000u),
+                     (unsigned long long)(a % 1000000u));
+    @P@_fmt_n(f, tmp, (size_t)n);
+}
+
+/* Shortest %g text that reads back to the same value. */
+static void @P@_write_double(@P@_fmt *f, double v, int max_prec, int is_float) {
+    char tmp[48];
+    int p, n = 0;
+    if (v != v) { @P@_fmt_s(f, "NaN"); return; }
+    if (v > DBL_MAX) { @P@_fmt_s(f, "inf"); return; }
+    if (v < -DBL_MAX) { @P@_fmt_s(f, "-inf"); return; }
+    for (p = 1; p <= max_prec; p++) {
+        n = snprintf(tmp, sizeof tmp, "%.*g", p, v);
+        if (is_float ? (strtof(tmp, NULL) == (float)v) : (strtod(tmp, NULL) == v)) break;
+    }
+    @P@_fmt_n(f, tmp, (size_t)n);
+}
+
+static void @P@_write_quoted(@P@_fmt *f, const char *s, size_t len) {
+    size_t i;
+    @P@_fmt_n(f, "\"", 1);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char tmp[8];
+        if (c == '"') @P@_fmt_s(f, "\\\"");
+        else if (c == '\\') @P@_fmt_s(f, "\\\\");
+        else if (c == '\n') @P@_fmt_s(f, "\\n");
+        else if (c == '\r') @P@_fmt_s(f, "\\r");
+        else if (c == '\t') @P@_fmt_s(f, "\\t");
+        else if (c < 0x20 || c == 0x7f) {
+            int n = snprintf(tmp, sizeof tmp, "\\u{%x}", c);
+            @P@_fmt_n(f, tmp, (size_t)n);
+        } else
+            @P@_fmt_n(f, (const char *)&s[i], 1);
+    }
+    @P@_fmt_n(f, "\"", 1);
+}
+
+/* Strict UTF-8 validation (as Rust's `str::from_utf8`: no overlongs, surrogates or > U+10FFFF). */
+static int @P@_utf8_valid(const uint8_t *s, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        uint8_t c = s[i];
+        size_t n;
+        uint32_t cp;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xc2 && c <= 0xdf) { n = 1; cp = c & 0x1f; }
+        else if (c >= 0xe0 && c <= 0xef) { n = 2; cp = c & 0x0f; }
+        else if (c >= 0xf0 && c <= 0xf4) { n = 3; cp = c & 0x07; }
+        else return 0;
+        if (n > len - i - 1) return 0;
+        {
+            size_t k;
+            for (k = 1; k <= n; k++) {
+                if ((s[i + k] & 0xc0) != 0x80) return 0;
+                cp = (cp << 6) | (s[i + k] & 0x3f);
+            }
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* ==== Builtin codecs =============================================================================== */
+
+#define @PU@_SCALAR(T, CT, N, ISSIGNED)                                                  \
+    int32_t @P@_##T##_encode(@P@_buffer *buf, const CT *v) {                               \
+        if (!buf || !v) return STDB_ERR_NULL;                                             \
+        return @P@_put_le(buf, (uint64_t)*v, N);                                          \
+    }                                                                                     \
+    int32_t @P@_##T##_decode(@P@_reader *r, CT *out) {                                    \
+        const uint8_t *p;                                                                 \
+        uint64_t u;                                                                       \
+        if (@P@_take(r, N, &p)) return @PU@_ERR_DECODE;                                   \
+        u = @P@_load_le(p, N);                                                            \
+        if (ISSIGNED && N < 8 && (u >> (8 * N - 1)))                                      \
+            *out = (CT)(int64_t)(u | ~(((uint64_t)1 << (8 * (N % 8))) - 1));              \
+        else                                                                              \
+            *out = (CT)u;                                                                 \
+        return STDB_OK;                                                                   \
+    }                                                                                     \
+    int32_t @P@_##T##_from_bsatn(const uint8_t *data, size_t len, CT *out) {              \
+        @PU@_FROM_BSATN(@P@_##T, #T, data, len, out);                                     \
+    }                                                                                     \
+    void @P@_##T##_free(CT *v) { (void)v; }                                               \
+    bool @P@_##T##_eq(const CT *a, const CT *b) { return *a == *b; }                     \
+    static void @P@_##T##_write(@P@_fmt *f, const CT *v) {                                \
+        if (ISSIGNED) @P@_fmt_i64(f, (int64_t)*v); else @P@_fmt_u64(f, (uint64_t)*v);      \
+    }                                                                                     \
+    size_t @P@_##T##_format(const CT *v, char *buf, size_t cap) {                         \
+        @P@_fmt f;                                                                        \
+        f.buf = buf; f.cap = buf ? cap : 0; f.len = 0;                                    \
+        @P@_##T##_write(&f, v);                                                           \
+        return @P@_fmt_end(&f);                                                           \
+    }
+
+@PU@_SCALAR(i8, int8_t, 1, 1)
+@PU@_SCALAR(u8, uint8_t, 1, 0)
+@PU@_SCALAR(i16, int16_t, 2, 1)
+@PU@_SCALAR(u16, uint16_t, 2, 0)
+@PU@_SCALAR(i32, int32_t, 4, 1)
+@PU@_SCALAR(u32, uint32_t, 4, 0)
+@PU@_SCALAR(i64, int64_t, 8, 1)
+@PU@_SCALAR(u64, uint64_t, 8, 0)
+
+/* Every builtin's format function, from its `_write`. */
+#define @PU@_FORMAT_FN(T, CT)                                                             \
+    size_t @P@_##T##_format(const CT *v, char *buf, size_t cap) {                         \
+        @P@_fmt f;                                                                        \
+        f.buf = buf; f.cap = buf ? cap : 0; f.len = 0;                                    \
+        @P@_##T##_write(&f, v);                                                           \
+        return @P@_fmt_end(&f);                                                           \
+    }                                                                                     \
+    int32_t @P@_##T##_from_bsatn(const uint8_t *data, size_t len, CT *out) {              \
+        @PU@_FROM_BSATN(@P@_##T, #T, data, len, out);                                     \
+    }
+
+int32_t @P@_bool_encode(@P@_buffer *buf, const bool *v) {
+    uint8_t b;
+    if (!buf || !v) return STDB_ERR_NULL;
+    b = *v ? 1 : 0;
+    return @P@_buffer_append(buf, &b, 1);
+}
+int32_t @P@_bool_decode(@P@_reader *r, bool *out) {
+    const uint8_t *p;
+    if (@P@_take(r, 1, &p)) return @PU@_ERR_DECODE;
+    if (*p > 1) { r->pos--; return @P@_fail(r, "invalid bool"); }
+    *out = *p == 1;
+    return STDB_OK;
+}
+void @P@_bool_free(bool *v) { (void)v; }
+bool @P@_bool_eq(const bool *a, const bool *b) { return *a == *b; }
+static void @P@_bool_write(@P@_fmt *f, const bool *v) { @P@_fmt_s(f, *v ? "true" : "false"); }
+@PU@_FORMAT_FN(bool, bool)
+
+int32_t @P@_f32_encode(@P@_buffer *buf, const float *v) {
+    uint32_t bits;
+    if (!buf || !v) return STDB_ERR_NULL;
+    memcpy(&bits, v, 4);
+    return @P@_put_le(buf, bits, 4);
+}
+int32_t @P@_f32_decode(@P@_reader *r, float *out) {
+    const uint8_t *p;
+    uint32_t bits;
+    if (@P@_take(r, 4, &p)) return @PU@_ERR_DECODE;
+    bits = (uint32_t)@P@_load_le(p, 4);
+    memcpy(out, &bits, 4);
+    return STDB_OK;
+}
+void @P@_f32_free(float *v) { (void)v; }
+bool @P@_f32_eq(const float *a, const float *b) { return memcmp(a, b, sizeof *a) == 0; }
+static void @P@_f32_write(@P@_fmt *f, const float *v) { @P@_write_double(f, (double)*v, 9, 1); }
+@PU@_FORMAT_FN(f32, float)
+
+int32_t @P@_f64_encode(@P@_buffer *buf, const double *v) {
+    uint64_t bits;
+    if (!buf || !v) return STDB_ERR_NULL;
+    memcpy(&bits, v, 8);
+    return @P@_put_le(buf, bits, 8);
+}
+int32_t @P@_f64_decode(@P@_reader *r, double *out) {
+    const uint8_t *p;
+    uint64_t bits;
+    if (@P@_take(r, 8, &p)) return @PU@_ERR_DECODE;
+    bits = @P@_load_le(p, 8);
+    memcpy(out, &bits, 8);
+    return STDB_OK;
+}
+void @P@_f64_free(double *v) { (void)v; }
+bool @P@_f64_eq(const double *a, const double *b) { return memcmp(a, b, sizeof *a) == 0; }
+static void @P@_f64_write(@P@_fmt *f, const double *v) { @P@_write_double(f, *v, 17, 0); }
+@PU@_FORMAT_FN(f64, double)
+
+#define @PU@_WIDE(T, N, ISSIGNED)                                                          \
+    int32_t @P@_##T##_encode(@P@_buffer *buf, const @P@_##T *v) {                         \
+        if (!buf || !v) return STDB_ERR_NULL;                                             \
+        return @P@_wide_encode(buf, v->limbs, N);                                         \
+    }                                                                                     \
+    int32_t @P@_##T##_decode(@P@_reader *r, @P@_##T *out) {                               \
+        return @P@_wide_decode(r, out->limbs, N);                                         \
+    }                                                                                     \
+    void @P@_##T##_free(@P@_##T *v) { (void)v; }                                          \
+    bool @P@_##T##_eq(const @P@_##T *a, const @P@_##T *b) {                               \
+        return memcmp(a->limbs, b->limbs, sizeof a->limbs) == 0;                          \
+    }                                                                                     \
+    static void @P@_##T##_write(@P@_fmt *f, const @P@_##T *v) {                           \
+        @P@_wide_write(f, v->limbs, N, ISSIGNED);                                         \
+    }                                                                                     \
+    int32_t @P@_##T##_from_string(const char *s, size_t len, @P@_##T *out) {              \
+        return @P@_wide_parse(s, len, out ? out->limbs : NULL, N, ISSIGNED);              \
+    }                                                                                     \
+    @PU@_FORMAT_FN(T, @P@_##T)
+
+@PU@_WIDE(u128, 2, 0)
+@PU@_WIDE(i128, 2, 1)
+@PU@_WIDE(u256, 4, 0)
+@PU@_WIDE(i256, 4, 1)
+
+@P@_u128 @P@_u128_from_u64(uint64_t v) {
+    @P@_u128 r;
+    r.limbs[0] = v;
+    r.limbs[1] = 0;
+    return r;
+}
+@P@_i128 @P@_i128_from_i64(int64_t v) {
+    @P@_i128 r;
+    r.limbs[0] = (uint64_t)v;
+    r.limbs[1] = v < 0 ? UINT64_MAX : 0;
+    return r;
+}
+@P@_u256 @P@_u256_from_u64(uint64_t v) {
+    @P@_u256 r;
+    memset(&r, 0, sizeof r);
+    r.limbs[0] = v;
+    return r;
+}
+@P@_i256 @P@_i256_from_i64(int64_t v) {
+    @P@_i256 r;
+    r.limbs[0] = (uint64_t)v;
+    r.limbs[1] = r.limbs[2] = r.limbs[3] = v < 0 ? UINT64_MAX : 0;
+    return r;
+}
+
+int32_t @P@_string_from(const char *s, size_t len, @P@_string *out) {
+    char *p;
+    if (!out || (!s && len)) return STDB_ERR_NULL;
+    if (len == SIZE_MAX) return @PU@_ERR_NOMEM;
+    p = (char *)malloc(len + 1);
+    if (!p) return @PU@_ERR_NOMEM;
+    if (len) memcpy(p, s, len);
+    p[len] = '\0';
+    out->data = p;
+    out->len = len;
+    return STDB_OK;
+}
+int32_t @P@_string_encode(@P@_buffer *buf, const @P@_string *v) {
+    int32_t rc;
+    if (!buf || !v || (!v->data && v->len)) return STDB_ERR_NULL;
+    if ((rc = @P@_write_len(buf, v->len)) != STDB_OK) return rc;
+    return @P@_buffer_append(buf, v->data, v->len);
+}
+int32_t @P@_string_decode(@P@_reader *r, @P@_string *out) {
+    size_t n;
+    const uint8_t *p;
+    out->data = NULL;
+    out->len = 0;
+    if (@P@_read_len(r, 1, &n) || @P@_take(r, n, &p)) return @PU@_ERR_DECODE;
+    if (!@P@_utf8_valid(p, n)) { r->pos -= n; return @P@_fail(r, "invalid UTF-8 in string"); }
+    return @P@_string_from((const char *)p, n, out);
+}
+void @P@_string_free(@P@_string *v) {
+    if (!v) return;
+    free(v->data);
+    v->data = NULL;
+    v->len = 0;
+}
+bool @P@_string_eq(const @P@_string *a, const @P@_string *b) {
+    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+static void @P@_string_write(@P@_fmt *f, const @P@_string *v) { @P@_write_quoted(f, v->data, v->len); }
+@PU@_FORMAT_FN(string, @P@_string)
+
+int32_t @P@_bytes_encode(@P@_buffer *buf, const @P@_bytes *v) {
+    int32_t rc;
+    if (!buf || !v || (!v->data && v->len)) return STDB_ERR_NULL;
+    if ((rc = @P@_write_len(buf, v->len)) != STDB_OK) return rc;
+    return @P@_buffer_append(buf, v->data, v->len);
+}
+int32_t @P@_bytes_decode(@P@_reader *r, @P@_bytes *out) {
+    size_t n;
+    const uint8_t *p;
+    out->data = NULL;
+    out->len = 0;
+    if (@P@_read_len(r, 1, &n) || @P@_take(r, n, &p)) return @PU@_ERR_DECODE;
+    if (n == 0) return STDB_OK;
+    out->data = (uint8_t *)malloc(n);
+    if (!out->data) return @PU@_ERR_NOMEM;
+    memcpy(out->data, p, n);
+    out->len = n;
+    return STDB_OK;
+}
+void @P@_bytes_free(@P@_bytes *v) {
+    if (!v) return;
+    free(v->data);
+    v->data = NULL;
+    v->len = 0;
+}
+bool @P@_bytes_eq(const @P@_bytes *a, const @P@_bytes *b) {
+    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+static void @P@_bytes_write(@P@_fmt *f, const @P@_bytes *v) {
+    @P@_fmt_s(f, "0x");
+    @P@_fmt_hex(f, v->data, v->len, 0);
+}
+@PU@_FORMAT_FN(bytes, @P@_bytes)
+
+int32_t @P@_identity_encode(@P@_buffer *buf, const stdb_identity *v) {
+    if (!buf || !v) return STDB_ERR_NULL;
+    return @P@_buffer_append(buf, v->bytes, 32);
+}
+int32_t @P@_identity_decode(@P@_reader *r, stdb_identity *out) {
+    const uint8_t *p;
+    if (@P@_take(r, 32, &p)) return @PU@_ERR_DECODE;
+    memcpy(out->bytes, p, 32);
+    return STDB_OK;
+}
+void @P@_identity_free(stdb_identity *v) { (void)v; }
+bool @P@_identity_eq(const stdb_identity *a, const stdb_identity *b) { return memcmp(a->bytes, b->bytes, 32) == 0; }
+static void @P@_identity_write(@P@_fmt *f, const stdb_identity *v) { @P@_fmt_hex(f, v->bytes, 32, 1); }
+@PU@_FORMAT_FN(identity, stdb_identity)
+
+int32_t @P@_connection_id_encode(@P@_buffer *buf, const stdb_connection_id *v) {
+    if (!buf || !v) return STDB_ERR_NULL;
+    return @P@_buffer_append(buf, v->bytes, 16);
+}
+int32_t @P@_connection_id_decode(@P@_reader *r, stdb_connection_id *out) {
+    const uint8_t *p;
+    if (@P@_take(r, 16, &p)) return @PU@_ERR_DECODE;
+    memcpy(out->bytes, p, 16);
+    return STDB_OK;
+}
+void @P@_connection_id_free(stdb_connection_id *v) { (void)v; }
+bool @P@_connection_id_eq(const stdb_connection_id *a, const stdb_connection_id *b) {
+    return memcmp(a->bytes, b->bytes, 16) == 0;
+}
+static void @P@_connection_id_write(@P@_fmt *f, const stdb_connection_id *v) { @P@_fmt_hex(f, v->bytes, 16, 1); }
+@PU@_FORMAT_FN(connection_id, stdb_connection_id)
+
+int32_t @P@_timestamp_encode(@P@_buffer *buf, const @P@_timestamp *v) {
+    if (!buf || !v) return STDB_ERR_NULL;
+    return @P@_i64_encode(buf, &v->micros_since_unix_epoch);
+}
+int32_t @P@_timestamp_decode(@P@_reader *r, @P@_timestamp *out) { return @P@_i64_decode(r, &out->micros_since_unix_epoch); }
+void @P@_timestamp_free(@P@_timestamp *v) { (void)v; }
+bool @P@_timestamp_eq(const @P@_timestamp *a, const @P@_timestamp *b) {
+    return a->micros_since_unix_epoch == b->micros_since_unix_epoch;
+}
+static void @P@_timestamp_write(@P@_fmt *f, const @P@_timestamp *v) { @P@_write_timestamp_micros(f, v->micros_since_unix_epoch); }
+@PU@_FORMAT_FN(timestamp, @P@_timestamp)
+
+int32_t @P@_time_duration_encode(@P@_buffer *buf, const @P@_time_duration *v) {
+    if (!buf || !v) return STDB_ERR_NULL;
+    return @P@_i64_encode(buf, &v->micros);
+}
+int32_t @P@_time_duration_decode(@P@_reader *r, @P@_time_duration *out) { return @P@_i64_decode(r, &out->micros); }
+void @P@_time_duration_free(@P@_time_duration *v) { (void)v; }
+bool @P@_time_duration_eq(const @P@_time_duration *a, const @P@_time_duration *b) { return a->micros == b->micros; }
+static void @P@_time_duration_write(@P@_fmt *f, const @P@_time_duration *v) { @P@_write_duration_micros(f, v->micros); }
+@PU@_FORMAT_FN(time_duration, @P@_time_duration)
+
+int32_t @P@_schedule_at_encode(@P@_buffer *buf, const @P@_schedule_at *v) {
+    int32_t rc;
+    if (!buf || !v) return STDB_ERR_NULL;
+    switch (v->tag) {
+    case @PU@_SCHEDULE_AT_INTERVAL:
+        if ((rc = @P@_write_tag(buf, 0)) != STDB_OK) return rc;
+        return @P@_i64_encode(buf, &v->value.Interval.micros);
+    case @PU@_SCHEDULE_AT_TIME:
+        if ((rc = @P@_write_tag(buf, 1)) != STDB_OK) return rc;
+        return @P@_i64_encode(buf, &v->value.Time.micros_since_unix_epoch);
+    }
+    return @PU@_ERR_ENCODE;
+}
+int32_t @P@_schedule_at_decode(@P@_reader *r, @P@_schedule_at *out) {
+    uint8_t tag;
+    memset(out, 0, sizeof *out);
+    if (@P@_read_tag(r, 2, &tag)) return @PU@_ERR_DECODE;
+    out->tag = (@P@_schedule_at_tag)tag;
+    if (tag == 0) return @P@_i64_decode(r, &out->value.Interval.micros);
+    return @P@_i64_decode(r, &out->value.Time.micros_since_unix_epoch);
+}
+void @P@_schedule_at_free(@P@_schedule_at *v) { (void)v; }
+bool @P@_schedule_at_eq(const @P@_schedule_at *a, const @P@_schedule_at *b) {
+    if (a->tag != b->tag) return false;
+    if (a->tag == @PU@_SCHEDULE_AT_INTERVAL) return a->value.Interval.micros == b->value.Interval.micros;
+    return a->value.Time.micros_since_unix_epoch == b->value.Time.micros_since_unix_epoch;
+}
+static void @P@_schedule_at_write(@P@_fmt *f, const @P@_schedule_at *v) {
+    if (v->tag == @PU@_SCHEDULE_AT_INTERVAL) {
+        @P@_fmt_s(f, "Interval(");
+        @P@_write_duration_micros(f, v->value.Interval.micros);
+    } else {
+        @P@_fmt_s(f, "Time(");
+        @P@_write_timestamp_micros(f, v->value.Time.micros_since_unix_epoch);
+    }
+    @P@_fmt_s(f, ")");
+}
+@PU@_FORMAT_FN(schedule_at, @P@_schedule_at)
+
+int32_t @P@_unit_encode(@P@_buffer *buf, const @P@_unit *v) {
+    if (!buf || !v) return STDB_ERR_NULL;
+    return STDB_OK;
+}
+int32_t @P@_unit_decode(@P@_reader *r, @P@_unit *out) {
+    (void)r;
+    out->unused_ = 0;
+    return STDB_OK;
+}
+void @P@_unit_free(@P@_unit *v) { (void)v; }
+bool @P@_unit_eq(const @P@_unit *a, const @P@_unit *b) {
+    (void)a;
+    (void)b;
+    return true;
+}
+static void @P@_unit_write(@P@_fmt *f, const @P@_unit *v) {
+    (void)v;
+    @P@_fmt_s(f, "()");
+}
+@PU@_FORMAT_FN(unit, @P@_unit)
+"#;
+
+/// Substitutes the prefix into a template.
+pub fn expand(template: &str, prefix: &str) -> String {
+    template
+        .replace("@PU@", &prefix.to_ascii_uppercase())
+        .replace("@P@", prefix)
+}
