@@ -1128,3 +1128,40 @@ impl Module {
         &self.cpp_type_names[&i]
     }
 }
+
+impl Module {
+    /// The SATS type of `t` with every `Ref` inlined (what `spacetimedb_sats::bsatn::decode` takes).
+    pub fn algebraic_type(&self, t: &Ty) -> AlgebraicType {
+        match t {
+            Ty::Bool => AlgebraicType::Bool,
+            Ty::I8 => AlgebraicType::I8,
+            Ty::U8 => AlgebraicType::U8,
+            Ty::I16 => AlgebraicType::I16,
+            Ty::U16 => AlgebraicType::U16,
+            Ty::I32 => AlgebraicType::I32,
+            Ty::U32 => AlgebraicType::U32,
+            Ty::I64 => AlgebraicType::I64,
+            Ty::U64 => AlgebraicType::U64,
+            Ty::I128 => AlgebraicType::I128,
+            Ty::U128 => AlgebraicType::U128,
+            Ty::I256 => AlgebraicType::I256,
+            Ty::U256 => AlgebraicType::U256,
+            Ty::F32 => AlgebraicType::F32,
+            Ty::F64 => AlgebraicType::F64,
+            Ty::String => AlgebraicType::String,
+            Ty::Bytes => AlgebraicType::bytes(),
+            Ty::Identity => AlgebraicType::identity(),
+            Ty::ConnectionId => AlgebraicType::connection_id(),
+            Ty::Timestamp => AlgebraicType::timestamp(),
+            Ty::TimeDuration => AlgebraicType::time_duration(),
+            Ty::ScheduleAt => AlgebraicType::sum([
+                ("Interval", AlgebraicType::time_duration()),
+                ("Time", AlgebraicType::timestamp()),
+            ]),
+            Ty::Unit => AlgebraicType::unit(),
+            Ty::Array(e) => AlgebraicType::array(self.algebraic_type(e)),
+            Ty::Option(e) => AlgebraicType::option(self.algebraic_type(e)),
+            Ty::Named(i) => self.named[*i].algebraic_type.clone(),
+        }
+    }
+}

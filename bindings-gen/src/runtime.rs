@@ -435,12 +435,17 @@ static int64_t @P@_floor_div(int64_t a, int64_t b) {
 
 /* RFC 3339 like chrono's `to_rfc3339` (what SpacetimeDB's Timestamp Display uses). */
 static void @P@_write_timestamp_micros(@P@_fmt *f, int64_t micros) {
-    int64_t secs = @P@_floor_div(micros, 1000000);
-    int64_t us = micros - secs * 1000000;
-    int64_t days = @P@_floor_div(secs, 86400);
-    int64_t sod = secs - days * 86400;
+    int64_t secs = micros / 1000000;
+    int64_t us = micros % 1000000;
+    int64_t days, sod, z;
+    if (us < 0) { /* floor division, written so that INT64_MIN cannot overflow */
+        us += 1000000;
+        secs -= 1;
+    }
+    days = @P@_floor_div(secs, 86400);
+    sod = secs - days * 86400;
     /* civil_from_days (H. Hinnant) */
-    int64_t z = days + 719468;
+    z = days + 719468;
     int64_t era = @P@_floor_div(z, 146097);
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
