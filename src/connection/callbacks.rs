@@ -67,6 +67,13 @@ pub struct TableCallbacks {
     pub on_update: CallbackList<UpdateCallback>,
 }
 
+impl TableCallbacks {
+    /// Whether any row callback is registered (if not, applying skips collecting diffs).
+    pub fn any(&self) -> bool {
+        !self.on_insert.is_empty() || !self.on_delete.is_empty() || !self.on_update.is_empty()
+    }
+}
+
 #[derive(Default)]
 pub struct Callbacks {
     next_id: CallbackId,

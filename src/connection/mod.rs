@@ -546,14 +546,11 @@ impl DbConnection {
             return;
         }
         let diffs = {
+            let cbs = lock(&self.inner.callbacks);
             let mut cache = write(&self.inner.cache);
             let Some(cache) = cache.as_mut().filter(|c| c.is_resyncing()) else { return };
-            let cbs = lock(&self.inner.callbacks);
-            let wanted = |t: usize| {
-                cbs.tables.get(t).is_some_and(|c| !c.on_insert.is_empty() || !c.on_delete.is_empty() || !c.on_update.is_empty())
-            };
             let mut diffs = Vec::new();
-            cache.finish_resync(wanted, &mut diffs);
+            cache.finish_resync(|t| cbs.tables.get(t).is_some_and(|c| c.any()), &mut diffs);
             diffs
         };
         self.run_row_callbacks(&Event::Reconnected, diffs);
@@ -591,37 +588,32 @@ impl DbConnection {
         if tables.is_empty() {
             return Vec::new();
         }
-        let wanted: Vec<bool> = {
-            let cbs = lock(&self.inner.callbacks);
-            tables
-                .iter()
-                .map(|t| {
-                    cbs.tables
-                        .get(t.table)
-                        .is_some_and(|c| !c.on_insert.is_empty() || !c.on_delete.is_empty() || !c.on_update.is_empty())
-                })
-                .collect()
-        };
         let mut pool = std::mem::take(&mut *lock(&self.inner.diffs));
         let mut diffs = Vec::new();
-        let mut cache_guard = write(&self.inner.cache);
-        let Some(cache) = cache_guard.as_mut() else { return Vec::new() };
-        let before = cache.stats;
-        for (rows, &collect) in tables.iter().zip(&wanted) {
-            let mut diff = pool.pop().unwrap_or_default();
-            cache.apply(rows, collect, &mut diff);
-            if collect && !diff.is_empty() {
-                diffs.push(diff);
-            } else {
-                pool.push(diff);
+        {
+            // Lock order on the ticking thread is callbacks, then cache; other threads take one
+            // at a time, and no callback runs while these are held.
+            let cbs = lock(&self.inner.callbacks);
+            let mut cache = write(&self.inner.cache);
+            if let Some(cache) = cache.as_mut() {
+                let before = cache.stats;
+                for rows in tables {
+                    let collect = cbs.tables.get(rows.table).is_some_and(|c| c.any());
+                    let mut diff = pool.pop().unwrap_or_default();
+                    cache.apply(rows, collect, &mut diff);
+                    if collect && !diff.is_empty() {
+                        diffs.push(diff);
+                    } else {
+                        pool.push(diff);
+                    }
+                }
+                let after = cache.stats;
+                let c = &self.inner.link.counters;
+                c.rows_inserted.fetch_add(after.rows_inserted - before.rows_inserted, Relaxed);
+                c.rows_deleted.fetch_add(after.rows_deleted - before.rows_deleted, Relaxed);
+                c.missing_deletes.fetch_add(after.missing_deletes - before.missing_deletes, Relaxed);
             }
         }
-        let after = cache.stats;
-        drop(cache_guard);
-        let c = &self.inner.link.counters;
-        c.rows_inserted.fetch_add(after.rows_inserted - before.rows_inserted, Relaxed);
-        c.rows_deleted.fetch_add(after.rows_deleted - before.rows_deleted, Relaxed);
-        c.missing_deletes.fetch_add(after.missing_deletes - before.missing_deletes, Relaxed);
         *lock(&self.inner.diffs) = pool;
         diffs
     }
