@@ -421,22 +421,26 @@ fn orchestrate(opts: Opts) -> Res<()> {
                 // (5) memory: one more run per client with the counting allocator, at the largest
                 // size of the small table (and of the big one).
                 if n == *sizes.iter().max().unwrap() && opts.wants("mem") {
-                    eprintln!("  memory {tname} {}", si(n));
-                    let a = Args { table: tname.into(), comp: "brotli".into(), count_alloc: true, ..base(&db) };
-                    let r = runs_of("sub", &a, &["ours", "official"], 1);
-                    let per = |c: &str, k: &str| median(&r[c], k).map(|v| v / n as f64);
-                    memory_rows.push(format!(
-                        "| {tname} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                        si(n),
-                        fmt(per("ours", "alloc_delta"), 0),
-                        fmt(per("official", "alloc_delta"), 0),
-                        ratio(per("official", "alloc_delta"), per("ours", "alloc_delta")),
-                        fmt(per("ours", "rss_delta"), 0),
-                        fmt(per("official", "rss_delta"), 0),
-                        ratio(per("official", "rss_delta"), per("ours", "rss_delta")),
-                        fmt(mb(median(&r["ours"], "peak_rss")), 0),
-                        fmt(mb(median(&r["official"], "peak_rss")), 0),
-                    ));
+                    // Compressed and uncompressed: the cache keeps rows inside the received
+                    // buffers, so how a buffer was allocated shows in bytes per row.
+                    for comp in ["brotli", "none"] {
+                        eprintln!("  memory {tname} {} {comp}", si(n));
+                        let a = Args { table: tname.into(), comp: comp.into(), count_alloc: true, ..base(&db) };
+                        let r = runs_of("sub", &a, &["ours", "official"], 1);
+                        let per = |c: &str, k: &str| median(&r[c], k).map(|v| v / n as f64);
+                        memory_rows.push(format!(
+                            "| {tname} | {} | {comp} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                            si(n),
+                            fmt(per("ours", "alloc_delta"), 0),
+                            fmt(per("official", "alloc_delta"), 0),
+                            ratio(per("official", "alloc_delta"), per("ours", "alloc_delta")),
+                            fmt(per("ours", "rss_delta"), 0),
+                            fmt(per("official", "rss_delta"), 0),
+                            ratio(per("official", "rss_delta"), per("ours", "rss_delta")),
+                            fmt(mb(median(&r["ours"], "peak_rss")), 0),
+                            fmt(mb(median(&r["official"], "peak_rss")), 0),
+                        ));
+                    }
                 }
             }
         }
@@ -446,8 +450,8 @@ fn orchestrate(opts: Opts) -> Res<()> {
 
     if !memory_rows.is_empty() {
         writeln!(md, "### 5. Memory per cached row (after on_applied; heap = live bytes from a counting allocator, RSS after malloc_trim)\n")?;
-        writeln!(md, "| table | rows | stdb-client heap B/row | official heap B/row | **ratio** | stdb-client RSS B/row | official RSS B/row | ratio | stdb-client peak RSS MB | official peak RSS MB |")?;
-        writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+        writeln!(md, "| table | rows | compr. | stdb-client heap B/row | official heap B/row | **ratio** | stdb-client RSS B/row | official RSS B/row | ratio | stdb-client peak RSS MB | official peak RSS MB |")?;
+        writeln!(md, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
         for r in &memory_rows {
             writeln!(md, "{r}")?;
         }
@@ -562,10 +566,34 @@ fn orchestrate(opts: Opts) -> Res<()> {
     Ok(())
 }
 
+/// `stdb-bench serve small=N big=N`: a server with one bench database holding N rows of each
+/// table, for profiling a single child by hand, e.g.
+/// `valgrind --tool=callgrind stdb-bench --child sub client=ours url=URL db=DB table=small`.
+/// Prints `url=… db=…` and runs until stdin closes.
+fn serve(argv: &[String]) -> Res<()> {
+    let (mut small, mut big) = (0, 0);
+    for kv in argv {
+        match kv.split_once('=') {
+            Some(("small", v)) => small = parse_count(v)?,
+            Some(("big", v)) => big = parse_count(v)?,
+            _ => return Err(format!("usage: stdb-bench serve small=N big=N (got {kv})").into()),
+        }
+    }
+    let server = stdb_testbed::Server::start()?;
+    let db = server.publish("bench")?;
+    populate(&db, "insert_small", 0, small)?;
+    populate(&db, "insert_big", 0, big)?;
+    println!("url={} db={}", server.http_url(), db.name);
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+    Ok(())
+}
+
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let result = if argv.first().map(String::as_str) == Some("--child") {
         child(&argv[1..])
+    } else if argv.first().map(String::as_str) == Some("serve") {
+        serve(&argv[1..])
     } else {
         Opts::from_env(&argv).and_then(orchestrate)
     };

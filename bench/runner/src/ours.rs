@@ -86,7 +86,12 @@ pub fn sub(a: &Args, out: &mut Out) -> Res<()> {
     let rows = table.count();
     out.put("us", (t1 - t0).as_micros() as f64);
     out.put("rows", rows as f64);
-    let m = conn.metrics();
+    // on_applied runs inside the apply; the counters are updated just after it returns.
+    let mut m = conn.metrics();
+    while m.messages_applied == m0.messages_applied {
+        std::thread::sleep(Duration::from_micros(200));
+        m = conn.metrics();
+    }
     out.put("bytes_received", (m.bytes_received - m0.bytes_received) as f64);
     out.put("bytes_decompressed", (m.bytes_decompressed - m0.bytes_decompressed) as f64);
     out.put("apply_us", (m.apply_total_us - m0.apply_total_us) as f64);
