@@ -71,27 +71,37 @@ pub fn from_server(url: &str, database: &str) -> Result<Loaded, String> {
     })
 }
 
-/// `STDB_STANDALONE`, else `spacetimedb-standalone` on PATH, else the one scripts/setup installs.
-pub fn find_standalone() -> Option<PathBuf> {
+/// `STDB_STANDALONE` (which must exist), else `spacetimedb-standalone` on PATH, else the one
+/// scripts/setup installs.
+pub fn find_standalone() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("STDB_STANDALONE") {
-        return Some(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("STDB_STANDALONE={} does not exist", p.display()))
+        };
     }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             let c = dir.join("spacetimedb-standalone");
             if c.is_file() {
-                return Some(c);
+                return Ok(c);
             }
         }
     }
-    let home = std::env::var_os("HOME")?;
-    let c = Path::new(&home).join(".cache/stdb-client/server-1.2.0/bin/spacetimedb-standalone");
-    c.is_file().then_some(c)
+    if let Some(home) = std::env::var_os("HOME") {
+        let c = Path::new(&home).join(".cache/stdb-client/server-1.2.0/bin/spacetimedb-standalone");
+        if c.is_file() {
+            return Ok(c);
+        }
+    }
+    Err("not found on PATH nor in ~/.cache/stdb-client/server-1.2.0/bin".into())
 }
 
 pub fn from_wasm(path: &Path) -> Result<Loaded, String> {
-    let bin = find_standalone().ok_or_else(|| {
-        "--wasm needs the `spacetimedb-standalone` binary (its `extract-schema` subcommand): set STDB_STANDALONE=/path/to/spacetimedb-standalone or put it on PATH".to_string()
+    let bin = find_standalone().map_err(|why| {
+        format!("--wasm needs the `spacetimedb-standalone` binary (its `extract-schema` subcommand), which was not found ({why}): set STDB_STANDALONE=/path/to/spacetimedb-standalone or put it on PATH, or use --schema/--server")
     })?;
     if !path.is_file() {
         return Err(format!("{} does not exist", path.display()));

@@ -587,9 +587,7 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
                 kind: Kind::Product(fields),
                 algebraic_type: AlgebraicType::Product(r.params.clone()),
             });
-            let idx = b.named.len() - 1;
-            b.named[idx].algebraic_type = b.inline(&AlgebraicType::Product(r.params.clone()), 0)?;
-            Some(idx)
+            Some(b.named.len() - 1)
         };
         reducers.push(Reducer {
             cpp_name: names::member(&name),
@@ -602,6 +600,26 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
     // Anonymous types met in reducer params.
     b.fill_pending()?;
 
+    // Recursion first (a clear message), then every Ref can be inlined.
+    {
+        let probe = Module {
+            prefix: prefix.to_string(),
+            named: b.named.clone(),
+            order: Vec::new(),
+            tables: Vec::new(),
+            reducers: Vec::new(),
+            lifecycle_reducers: Vec::new(),
+            stems: HashMap::new(),
+            bound_stems: Vec::new(),
+            schema_json: String::new(),
+            cpp_type_names: HashMap::new(),
+        };
+        check_recursion(&probe)?;
+    }
+    for k in 0..b.named.len() {
+        let t = b.inline(&b.named[k].algebraic_type, 0)?;
+        b.named[k].algebraic_type = t;
+    }
     let mut m = Module {
         prefix: prefix.to_string(),
         named: b.named,
@@ -614,7 +632,6 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
         schema_json,
         cpp_type_names: HashMap::new(),
     };
-    check_recursion(&m)?;
     for n in &m.named {
         if let Kind::Sum(vs) | Kind::Enum(vs) = &n.kind {
             if vs.is_empty() {
@@ -769,10 +786,8 @@ impl Builder<'_> {
             }
             _ => unreachable!("only products and sums are named"),
         };
-        let inlined = self.inline(&ty, 0)?;
-        let n = &mut self.named[k];
-        n.kind = kind;
-        n.algebraic_type = inlined;
+        // `algebraic_type` keeps its Refs until recursion has been ruled out (see `build`).
+        self.named[k].kind = kind;
         Ok(())
     }
 

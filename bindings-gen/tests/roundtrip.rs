@@ -688,3 +688,10 @@ int main(void) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A made-up schema full of awkward names and shapes: keywords, collisions with generated names,
+/// an anonymous struct, an empty struct, `Vec<()>`, nested options of nested arrays.
+#[test]
+fn tricky_types_round_trip_with_spacetimedb_sats() {
+    roundtrip("tricky", 0x5eed_0003);
+}
