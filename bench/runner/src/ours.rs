@@ -96,6 +96,8 @@ pub fn sub(a: &Args, out: &mut Out) -> Res<()> {
     out.put("bytes_decompressed", (m.bytes_decompressed - m0.bytes_decompressed) as f64);
     out.put("apply_us", (m.apply_total_us - m0.apply_total_us) as f64);
     out.put("queue_wait_us", (m.queue_wait_total_us - m0.queue_wait_total_us) as f64);
+    let after = (m.queue_wait_total_us - m0.queue_wait_total_us) + (m.apply_total_us - m0.apply_total_us);
+    out.put("after_arrival_us", after as f64);
     crate::sys::trim();
     out.put("rss_delta", crate::sys::rss() as f64 - rss0 as f64);
     out.put("peak_rss", crate::sys::peak_rss() as f64);
@@ -152,6 +154,7 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
     let generation = a.run as u64 * 10 + 1;
     for (op, name) in [(0, "insert"), (1, "update"), (2, "delete")] {
         let mut total = Duration::ZERO;
+        let m0 = conn.metrics();
         for b in 0..batches {
             let start = b as u64 * batch as u64;
             let mut args = small_args(start, batch);
@@ -174,6 +177,16 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
             total += t1 - t0;
         }
         out.put(&format!("{name}_us"), total.as_micros() as f64);
+        // The client's own time: from each frame's arrival to the end of its apply (callbacks
+        // included). The counters are updated just after the apply returns.
+        let mut m = conn.metrics();
+        while m.messages_applied < m0.messages_applied + batches as u64 {
+            std::thread::sleep(Duration::from_micros(200));
+            m = conn.metrics();
+        }
+        let after = (m.queue_wait_total_us - m0.queue_wait_total_us) + (m.apply_total_us - m0.apply_total_us);
+        out.put(&format!("{name}_after_arrival_us"), after as f64);
+        out.put(&format!("{name}_apply_us"), (m.apply_total_us - m0.apply_total_us) as f64);
     }
     out.put("rows", (batches as u64 * batch as u64) as f64);
     out.put("idsum", idsum.load(SeqCst) as f64);

@@ -125,7 +125,7 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
         let generation = a.run as u64 * 10 + 3;
         let mut request_id = 2;
         for (op, name) in [("insert_small", "insert"), ("update_small", "update"), ("delete_small", "delete")] {
-            let mut total = Duration::ZERO;
+            let (mut total, mut recv_total) = (Duration::ZERO, Duration::ZERO);
             for b in 0..a.batches {
                 let start = b as u64 * a.batch as u64;
                 let g = (op == "update_small").then_some(generation);
@@ -134,11 +134,13 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
                 let t0 = Instant::now();
                 ws.send(Message::Binary(msg.into())).await?;
                 let frame = recv(&mut ws).await?;
+                recv_total += t0.elapsed();
                 let plain = decompress(&frame)?;
                 total += t0.elapsed();
                 check_tag(&plain, 1)?;
             }
             out.put(&format!("{name}_us"), total.as_micros() as f64);
+            out.put(&format!("{name}_recv_us"), recv_total.as_micros() as f64);
         }
         out.put("rows", (a.batches as u64 * a.batch as u64) as f64);
         Ok(())
