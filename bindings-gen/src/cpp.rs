@@ -75,7 +75,7 @@ impl Cx<'_> {
     }
 
     /// Expression converting C value `e` to C++.
-    fn from_c(&self, t: &Ty, e: &str) -> String {
+    fn expr_from_c(&self, t: &Ty, e: &str) -> String {
         if self.is_enum(t) {
             format!("static_cast<{}>({e})", self.ty(t))
         } else if t.is_scalar(self.m) {
@@ -86,7 +86,7 @@ impl Cx<'_> {
     }
 
     /// Statement storing C++ value `src` into the C value at pointer `dst`.
-    fn to_c(&self, t: &Ty, src: &str, dst: &str) -> String {
+    fn stmt_to_c(&self, t: &Ty, src: &str, dst: &str) -> String {
         if self.is_enum(t) {
             format!("*({dst}) = static_cast<{}>({src});", self.c(t))
         } else if t.is_scalar(self.m) {
@@ -418,17 +418,17 @@ fn conversions(cx: &Cx) -> String {
                 let _ = writeln!(
                     s,
                     "inline {cpp} from_c(const {c} &c) {{\n    {cpp} v;\n    v.reserve(c.len);\n    for (size_t i = 0; i < c.len; ++i) v.push_back({});\n    return v;\n}}\ninline void to_c(const {cpp} &v, {c} *out) {{\n    out->data = alloc_array<{}>(v.size());\n    out->len = v.size();\n    for (size_t i = 0; i < v.size(); ++i) {}\n}}",
-                    cx.from_c(e, "c.data[i]"),
+                    cx.expr_from_c(e, "c.data[i]"),
                     cx.c(e),
-                    cx.to_c(e, "v[i]", "&out->data[i]")
+                    cx.stmt_to_c(e, "v[i]", "&out->data[i]")
                 );
             }
             Ty::Option(e) => {
                 let _ = writeln!(
                     s,
                     "inline {cpp} from_c(const {c} &c) {{\n    if (!c.has_value) return std::nullopt;\n    return {cpp}({});\n}}\ninline void to_c(const {cpp} &v, {c} *out) {{\n    if (!v) return;\n    out->has_value = true;\n    {}\n}}",
-                    cx.from_c(e, "c.value"),
-                    cx.to_c(e, "*v", "&out->value")
+                    cx.expr_from_c(e, "c.value"),
+                    cx.stmt_to_c(e, "*v", "&out->value")
                 );
             }
             Ty::Named(i) => {
@@ -444,13 +444,13 @@ fn conversions(cx: &Cx) -> String {
                             let _ = writeln!(
                                 a,
                                 "    v.{m_} = {};",
-                                cx.from_c(&f.ty, &format!("c.{}", f.member)),
+                                cx.expr_from_c(&f.ty, &format!("c.{}", f.member)),
                                 m_ = f.member
                             );
                             let _ = writeln!(
                                 b,
                                 "    {}",
-                                cx.to_c(
+                                cx.stmt_to_c(
                                     &f.ty,
                                     &format!("v.{}", f.member),
                                     &format!("&out->{}", f.member)
@@ -474,11 +474,11 @@ fn conversions(cx: &Cx) -> String {
                                     "    case {k}:\n        out->tag = {en};\n        break;"
                                 );
                             } else {
-                                let _ = writeln!(a, "    case {en}:\n        v.value.template emplace<{k}>({});\n        break;", cx.from_c(&var.ty, &format!("c.value.{}", var.member)));
+                                let _ = writeln!(a, "    case {en}:\n        v.value.template emplace<{k}>({});\n        break;", cx.expr_from_c(&var.ty, &format!("c.value.{}", var.member)));
                                 let _ = writeln!(
                                 b,
                                 "    case {k}:\n        out->tag = {en};\n        {}\n        break;",
-                                cx.to_c(&var.ty, &format!("std::get<{k}>(v.value)"), &format!("&out->value.{}", var.member))
+                                cx.stmt_to_c(&var.ty, &format!("std::get<{k}>(v.value)"), &format!("&out->value.{}", var.member))
                             );
                             }
                         }
@@ -507,8 +507,8 @@ fn codec_api(cx: &Cx) -> String {
         let (cpp, c, f) = (cx.ty(t), cx.c(t), m.fstem(t));
         let name = m.cpp_type_name(*i);
         let owned = cx.owned(t);
-        let to_c = cx.to_c(t, "v", "&c.v");
-        let from_c = cx.from_c(t, "c.v");
+        let to_c = cx.stmt_to_c(t, "v", "&c.v");
+        let from_c = cx.expr_from_c(t, "c.v");
         let _ = writeln!(
             s,
             "inline Bytes to_bsatn(const {cpp} &v) {{\n    {owned} c;\n    {to_c}\n    detail::Buffer b;\n    detail::check(::{f}_encode(&b.b, &c.v), \"encoding {name}\");\n    return b.bytes();\n}}\ntemplate <>\ninline {cpp} from_bsatn<{cpp}>(const uint8_t *data, size_t len) {{\n    {owned} c;\n    detail::check(::{f}_from_bsatn(data, len, &c.v), \"decoding {name}\");\n    return {from_c};\n}}\n/* Debug text, as the C `_format`. */\ninline std::string to_string(const {cpp} &v) {{\n    {owned} c;\n    {to_c}\n    return detail::format_c<{c}>(::{f}_format, c.v);\n}}\n"
@@ -651,7 +651,7 @@ fn c_arg(cx: &Cx, t: &Ty, name: &str, tmp: &str) -> (String, String) {
             format!(
                 "        {} {tmp};\n        {}\n",
                 cx.owned(t),
-                cx.to_c(t, name, &format!("&{tmp}.v"))
+                cx.stmt_to_c(t, name, &format!("&{tmp}.v"))
             ),
             format!("&{tmp}.v"),
         )
@@ -668,7 +668,7 @@ fn table_classes(cx: &Cx) -> String {
         let rows_ty = Ty::Array(Box::new(row_ty.clone()));
         let (row_c, rows_owned) = (cx.c(&row_ty), cx.owned(&rows_ty));
         let row_owned = cx.owned(&row_ty);
-        let row_from = cx.from_c(&row_ty, "c.v");
+        let row_from = cx.expr_from_c(&row_ty, "c.v");
         let _ = writeln!(
             s,
             "/* Table `{}`. Handles are owned by the Connection. */",
@@ -714,14 +714,14 @@ fn table_classes(cx: &Cx) -> String {
             s,
             "    void remove_callback(CallbackId id) {{ detail::check({ts}_remove_callback(db_, id), \"remove_callback of {tn}\"); }}\n\nprivate:\n    friend class Db;\n    struct IterCtx {{\n        const std::function<bool(const Row &)> *f;\n        std::exception_ptr error;\n    }};\n    Connection *conn_ = nullptr;\n    const ::{p}_db *db_ = nullptr;\n\n    static bool visit(void *ud, const {row_c} *row) {{\n        IterCtx *c = static_cast<IterCtx *>(ud);\n        try {{\n            return (*c->f)({from_row});\n        }} catch (...) {{\n            c->error = std::current_exception();\n            return false;\n        }}\n    }}\n    static void row_tramp(void *ud, const ::stdb_connection *, const ::stdb_event *ev, const {row_c} *row) {{\n        auto *h = static_cast<detail::Handler<Connection, RowCallback> *>(ud);\n        try {{\n            EventContext ctx{{*h->conn, ev}};\n            h->fn(ctx, {from_row});\n        }} catch (...) {{\n        }}\n    }}",
             tn = t.name,
-            from_row = cx.from_c(&row_ty, "*row")
+            from_row = cx.expr_from_c(&row_ty, "*row")
         );
         if t.primary_key.is_some() {
             let _ = writeln!(
                 s,
                 "    static void update_tramp(void *ud, const ::stdb_connection *, const ::stdb_event *ev, const {row_c} *old_row,\n                             const {row_c} *new_row) {{\n        auto *h = static_cast<detail::Handler<Connection, UpdateCallback> *>(ud);\n        try {{\n            EventContext ctx{{*h->conn, ev}};\n            h->fn(ctx, {}, {});\n        }} catch (...) {{\n        }}\n    }}",
-                cx.from_c(&row_ty, "*old_row"),
-                cx.from_c(&row_ty, "*new_row")
+                cx.expr_from_c(&row_ty, "*old_row"),
+                cx.expr_from_c(&row_ty, "*new_row")
             );
         }
         s.push_str("};\n\n");
@@ -736,7 +736,7 @@ fn index_methods(cx: &Cx, t: &Table, ix: &Index, ts: &str, rows_owned: &str) -> 
     let suffixes = index_suffixes(&ix.columns, &t.columns);
     let pnames = col_params(t, &ix.columns);
     let mut s = String::new();
-    let rows_from = cx.from_c(&Ty::Array(Box::new(Ty::Named(t.row))), "c.v");
+    let rows_from = cx.expr_from_c(&Ty::Array(Box::new(Ty::Named(t.row))), "c.v");
     // exact
     {
         let params: Vec<String> = ix
@@ -807,7 +807,7 @@ fn index_methods(cx: &Cx, t: &Table, ix: &Index, ts: &str, rows_owned: &str) -> 
                     pre,
                     "        {} {slot}_c;\n        {}\n        {slot}.value = {slot}_c.v;",
                     cx.owned(&ranged.ty),
-                    cx.to_c(
+                    cx.stmt_to_c(
                         &ranged.ty,
                         &format!("{which}.value"),
                         &format!("&{slot}_c.v")
@@ -936,7 +936,7 @@ fn db_and_reducers(cx: &Cx) -> String {
                     let _ = writeln!(
                         s,
                         "        {}",
-                        cx.to_c(&prm.ty, n, &format!("&c.v.{}", prm.member))
+                        cx.stmt_to_c(&prm.ty, n, &format!("&c.v.{}", prm.member))
                     );
                 }
                 let _ = writeln!(
@@ -976,7 +976,7 @@ fn db_and_reducers(cx: &Cx) -> String {
                 let args: Vec<String> = r
                     .params
                     .iter()
-                    .map(|prm| cx.from_c(&prm.ty, &format!("c.v.{}", prm.member)))
+                    .map(|prm| cx.expr_from_c(&prm.ty, &format!("c.v.{}", prm.member)))
                     .collect();
                 let _ = writeln!(
                     s,

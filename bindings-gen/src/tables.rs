@@ -161,12 +161,18 @@ fn col_names(t: &Table, cols: &[usize]) -> String {
         .join(", ")
 }
 
-/// The signatures of one index's functions: (suffix, params, doc).
-fn index_fns(
-    m: &Module,
-    t: &Table,
-    ix: &Index,
-) -> Vec<(String, Vec<String>, String, usize, Option<usize>)> {
+/// One generated function of an index: its name suffix, C parameters, doc, how many leading
+/// columns are given exactly, and which column (if any) is ranged.
+struct IndexFn {
+    suffix: String,
+    params: Vec<String>,
+    doc: String,
+    nprefix: usize,
+    ranged: Option<usize>,
+}
+
+/// The functions of one index: an exact filter, then a range per column.
+fn index_fns(m: &Module, t: &Table, ix: &Index) -> Vec<IndexFn> {
     let suffixes = index_suffixes(&ix.columns, &t.columns);
     let mut v = Vec::new();
     // exact
@@ -177,16 +183,16 @@ fn index_fns(
         .zip(&pnames)
         .map(|(&c, n)| api_param(m, &t.columns[c].ty, n))
         .collect();
-    v.push((
-        suffixes[0].clone(),
+    v.push(IndexFn {
+        suffix: suffixes[0].clone(),
         params,
-        format!(
+        doc: format!(
             "Rows whose ({}) equal the given values",
             col_names(t, &ix.columns)
         ),
-        ix.columns.len(),
-        None,
-    ));
+        nprefix: ix.columns.len(),
+        ranged: None,
+    });
     for (k, suf) in suffixes[1..].iter().enumerate() {
         let mut params: Vec<String> = ix.columns[..k]
             .iter()
@@ -209,7 +215,13 @@ fn index_fns(
                 ranged.name
             )
         };
-        v.push((suf.clone(), params, doc, k, Some(ix.columns[k])));
+        v.push(IndexFn {
+            suffix: suf.clone(),
+            params,
+            doc,
+            nprefix: k,
+            ranged: Some(ix.columns[k]),
+        });
     }
     v
 }
@@ -223,7 +235,13 @@ fn index_header(m: &Module, t: &Table, ix: &Index, rows: &str) -> String {
         comment_text(&ix.name),
         comment_text(&col_names(t, &ix.columns))
     );
-    for (suf, params, doc, _, _) in index_fns(m, t, ix) {
+    for IndexFn {
+        suffix: suf,
+        params,
+        doc,
+        ..
+    } in index_fns(m, t, ix)
+    {
         let _ = writeln!(s, "/* {}. */", comment_text(&doc));
         let _ = writeln!(
             s,
@@ -337,7 +355,14 @@ fn table_source(m: &Module, t: &Table) -> String {
     }
 
     for ix in &t.indexes {
-        for (suf, params, _, nprefix, ranged) in index_fns(m, t, ix) {
+        for IndexFn {
+            suffix: suf,
+            params,
+            nprefix,
+            ranged,
+            ..
+        } in index_fns(m, t, ix)
+        {
             let _ = writeln!(
                 s,
                 "int32_t {ts}_{}{suf}(const {p}_db *db, {}, {rows} *out) {{",
