@@ -11,7 +11,9 @@
  * - Bytes and strings are pointer + length (UTF-8, not NUL-terminated unless stated). (NULL, 0)
  *   is an empty input. Pointers passed to callbacks are borrowed for that call only.
  * - Callbacks take `void *user_data` first. Registration takes an optional `free_user_data`
- *   finalizer, called exactly once when the registration ends.
+ *   finalizer, called exactly once when the registration ends: when the callback is removed, when
+ *   its connection or builder is freed, after a one-shot callback ran — or at once, inside the
+ *   registering call, if the registration fails.
  * - Threads: callbacks run only on the thread that ticks the connection (`stdb_frame_tick`,
  *   `stdb_advance_one_message`, or the `stdb_run_threaded` thread). Every function may be
  *   called from any thread, and from inside callbacks (ticking from inside a callback returns
