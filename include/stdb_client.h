@@ -946,7 +946,8 @@ stdb_result stdb_table_find(const struct stdb_table *t,
                             struct stdb_buffer *out_row);
 
 /*
- Position of a btree index, by the server's index name or the module's accessor name.
+ Position of a btree index, by the server's index name or the module's accessor name. The
+ position never changes for the connection's lifetime (its schema is fixed): look it up once.
  */
 stdb_result stdb_table_btree_index(const struct stdb_table *t,
                                    const char *name,

@@ -125,7 +125,8 @@ pub extern "C" fn stdb_table_find(
     })
 }
 
-/// Position of a btree index, by the server's index name or the module's accessor name.
+/// Position of a btree index, by the server's index name or the module's accessor name. The
+/// position never changes for the connection's lifetime (its schema is fixed): look it up once.
 #[no_mangle]
 pub extern "C" fn stdb_table_btree_index(t: *const stdb_table, name: *const c_char, name_len: usize, out_index: *mut u32) -> stdb_result {
     result_boundary!({
