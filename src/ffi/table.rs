@@ -222,6 +222,32 @@ fn register(
     Ok(())
 }
 
+/// Which row callback list `register_row_fn` adds to.
+enum RowEvent {
+    Insert,
+    Delete,
+}
+
+fn register_row_fn(
+    t: *const stdb_table,
+    which: RowEvent,
+    callback: stdb_row_fn,
+    ud: UserData,
+    out_id: *mut u64,
+) -> Result<(), stdb_result> {
+    let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+    let f = move |ctx: &crate::EventContext, row: &[u8]| {
+        // SAFETY: the caller's function pointer; pointers valid for the call.
+        unsafe { cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), row.as_ptr(), row.len()) }
+    };
+    register(t, out_id, |t| {
+        Ok(match which {
+            RowEvent::Insert => t.on_insert(f),
+            RowEvent::Delete => t.on_delete(f),
+        })
+    })
+}
+
 /// Runs `callback` for each row that enters the cache (from the next event on). `*out_id` (may be
 /// NULL) identifies it for `stdb_table_remove_callback`. `free_user_data` runs once when the
 /// callback is removed or the connection is dropped. Callbacks run on the ticking thread.
@@ -233,16 +259,7 @@ pub extern "C" fn stdb_table_on_insert(
     free_user_data: stdb_free_fn,
     out_id: *mut u64,
 ) -> stdb_result {
-    result_boundary!({
-        let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
-        register(t, out_id, |t| {
-            Ok(t.on_insert(move |ctx, row| {
-                // SAFETY: the caller's function pointer; pointers valid for the call.
-                unsafe { cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), row.as_ptr(), row.len()) }
-            }))
-        })
-    })
+    result_boundary!({ register_row_fn(t, RowEvent::Insert, callback, UserData::new(user_data, free_user_data), out_id) })
 }
 
 /// Runs `callback` for each row that leaves the cache. As `stdb_table_on_insert`.
@@ -254,16 +271,7 @@ pub extern "C" fn stdb_table_on_delete(
     free_user_data: stdb_free_fn,
     out_id: *mut u64,
 ) -> stdb_result {
-    result_boundary!({
-        let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
-        register(t, out_id, |t| {
-            Ok(t.on_delete(move |ctx, row| {
-                // SAFETY: the caller's function pointer; pointers valid for the call.
-                unsafe { cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), row.as_ptr(), row.len()) }
-            }))
-        })
-    })
+    result_boundary!({ register_row_fn(t, RowEvent::Delete, callback, UserData::new(user_data, free_user_data), out_id) })
 }
 
 /// Runs `callback` when a row is replaced by one with the same primary key (tables with a primary
