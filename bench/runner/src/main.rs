@@ -5,6 +5,7 @@
 //! measurement in a fresh child process (`stdb-bench --child WORKLOAD key=value…`), so each
 //! client starts from a clean heap, its own thread count and its own peak RSS. Children print one
 //! `RESULT key=value…` line; the parent takes medians and prints Markdown tables.
+mod cb;
 mod official;
 mod ours;
 mod raw;
@@ -145,6 +146,8 @@ fn child(argv: &[String]) -> Res<()> {
         ("tick", "ours") => ours::tick(&a, &mut out)?,
         ("tick", "official") => official::tick(&a, &mut out)?,
         ("scale", "ours") => ours::scale(&a, &mut out)?,
+        ("cb", "ours") => cb::rust(&a, &mut out)?,
+        ("cb", "c") => cb::c(&a, &mut out)?,
         ("scale", "official") => official::scale(&a, &mut out)?,
         (w, c) => return Err(format!("no workload {w} for client {c}").into()),
     }
@@ -267,7 +270,7 @@ fn median(runs: &[Out], key: &str) -> Option<f64> {
 fn runs_of(workload: &str, base: &Args, clients: &[&str], runs: usize) -> BTreeMap<String, Vec<Out>> {
     // One discarded run first, so no client pays for the server's first touch of a table size
     // (page allocation, index growth, query planning).
-    if workload != "scale" && workload != "tick" && !base.count_alloc {
+    if !["scale", "tick", "cb"].contains(&workload) && !base.count_alloc {
         let warm = clients.iter().find(|c| **c == "raw").or(clients.first()).unwrap();
         eprint!("  warm-up:");
         run_child(workload, &Args { client: warm.to_string(), run: 99, ..base.clone() });
@@ -338,6 +341,10 @@ fn machine() -> String {
     format!("{cores} cores ({cpu}), {:.1} GiB RAM, server spacetimedb-standalone {} on loopback", mem_kb as f64 / 1048576.0, stdb_testbed::SERVER_VERSION)
 }
 
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
 fn mb(v: Option<f64>) -> Option<f64> {
     v.map(|x| x / 1e6)
 }
@@ -348,7 +355,7 @@ fn orchestrate(opts: Opts) -> Res<()> {
     let url = server.http_url().to_owned();
     let base = |db: &stdb_testbed::Database| Args { url: url.clone(), db: db.name.clone(), ..Args::default() };
     let mut md = String::new();
-    writeln!(md, "Machine: {}.", machine())?;
+    writeln!(md, "Machine: {}. Load average at the start: {}.", machine(), loadavg())?;
     writeln!(md)?;
     writeln!(
         md,
@@ -469,38 +476,41 @@ fn orchestrate(opts: Opts) -> Res<()> {
     if opts.wants("upd") {
         let db = server.publish("bench")?;
         let (batches, batch) = (10u32, 10_000u32);
-        eprintln!("  upd {batches} x {batch}");
-        let a = Args { batches, batch, ..base(&db) };
-        let r = runs_of("upd", &a, &["raw", "ours", "official"], opts.runs);
         writeln!(
             md,
             "### 2. Update throughput ({batches} reducer calls × {batch} rows each, per kind; time from the call until every row callback of the transaction ran)\n"
         )?;
-        writeln!(md, "| op | server + transfer ms | stdb-client ms | official ms | **speedup** | stdb-client rows/s | official rows/s | stdb-client after arrival ms | official after arrival ms | client speedup | stdb-client inside: arrival → applied ms (apply) |")?;
-        writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
-        let rows = (batches * batch) as f64;
-        for op in ["insert", "update", "delete"] {
-            let k = format!("{op}_us");
-            let (f, o, s) = (median(&r["raw"], &format!("{op}_recv_us")), median(&r["ours"], &k), median(&r["official"], &k));
-            let after_o = o.zip(f).map(|(v, f)| (v - f) / 1000.0);
-            let after_f = s.zip(f).map(|(v, f)| (v - f) / 1000.0);
-            let inside_o = median(&r["ours"], &format!("{op}_after_arrival_us")).map(|x| x / 1000.0);
-            writeln!(
-                md,
-                "| {op} | {} | {} | {} | **{}** | {}M | {}M | {} | {} | {} | {} ({}) |",
-                fmt(f.map(|x| x / 1000.0), 1),
-                fmt(o.map(|x| x / 1000.0), 1),
-                fmt(s.map(|x| x / 1000.0), 1),
-                ratio(s, o),
-                fmt(o.map(|us| rows / us), 2),
-                fmt(s.map(|us| rows / us), 2),
-                fmt(after_o, 1),
-                fmt(after_f, 1),
-                ratio(after_f, after_o),
-                fmt(inside_o, 1),
-                fmt(median(&r["ours"], &format!("{op}_apply_us")).map(|x| x / 1000.0), 1),
-            )?;
+        writeln!(md, "| compr. | op | server + transfer ms | stdb-client ms | official ms | **speedup** | stdb-client rows/s | official rows/s | stdb-client after arrival ms | official after arrival ms | client speedup | stdb-client inside: arrival → applied ms (apply) |")?;
+        writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+        for comp in &opts.comps {
+            eprintln!("  upd {batches} x {batch} {comp}");
+            let a = Args { batches, batch, comp: comp.clone(), ..base(&db) };
+            let r = runs_of("upd", &a, &["raw", "ours", "official"], opts.runs);
+            let rows = (batches * batch) as f64;
+            for op in ["insert", "update", "delete"] {
+                let k = format!("{op}_us");
+                let (f, o, s) = (median(&r["raw"], &format!("{op}_recv_us")), median(&r["ours"], &k), median(&r["official"], &k));
+                let after_o = o.zip(f).map(|(v, f)| (v - f) / 1000.0);
+                let after_f = s.zip(f).map(|(v, f)| (v - f) / 1000.0);
+                let inside_o = median(&r["ours"], &format!("{op}_after_arrival_us")).map(|x| x / 1000.0);
+                writeln!(
+                    md,
+                    "| {comp} | {op} | {} | {} | {} | **{}** | {}M | {}M | {} | {} | {} | {} ({}) |",
+                    fmt(f.map(|x| x / 1000.0), 1),
+                    fmt(o.map(|x| x / 1000.0), 1),
+                    fmt(s.map(|x| x / 1000.0), 1),
+                    ratio(s, o),
+                    fmt(o.map(|us| rows / us), 2),
+                    fmt(s.map(|us| rows / us), 2),
+                    fmt(after_o, 1),
+                    fmt(after_f, 1),
+                    ratio(after_f, after_o),
+                    fmt(inside_o, 1),
+                    fmt(median(&r["ours"], &format!("{op}_apply_us")).map(|x| x / 1000.0), 1),
+                )?;
+            }
         }
+        writeln!(md)?;
     }
 
     // (3) reducer round trip
@@ -545,6 +555,23 @@ fn orchestrate(opts: Opts) -> Res<()> {
         writeln!(md, "| {} | {} | {} |\n", fmt(o, 1), fmt(s, 1), ratio(s, o))?;
     }
 
+    // (4) per-callback cost, Rust API and C ABI
+    if opts.wants("cb") {
+        let db = server.publish("bench")?;
+        let n = 100_000;
+        eprintln!("  callback cost");
+        let a = Args { n, batches: opts.runs as u32, ..base(&db) };
+        let r = runs_of("cb", &a, &["ours", "c"], 1);
+        writeln!(md, "### 4b. Per-callback cost (stdb-client only: {} rows inserted by one reducer call, apply time with 9 vs 1 on_insert callbacks, median of {} calls each)
+", si(n), opts.runs)?;
+        writeln!(md, "| API | apply, 1 callback/row: ns per row | ns per extra callback |")?;
+        writeln!(md, "|---|---:|---:|")?;
+        for (label, c) in [("Rust (`TableHandle::on_insert`)", "ours"), ("C ABI (`stdb_table_on_insert`, `extern \"C\"` callback)", "c")] {
+            writeln!(md, "| {label} | {} | {} |", fmt(median(&r[c], "per_row_k1_ns"), 0), fmt(median(&r[c], "per_callback_ns"), 1))?;
+        }
+        writeln!(md)?;
+    }
+
     // (6) scale
     if opts.wants("scale") && !opts.scale.is_empty() {
         let db = server.publish("bench")?;
@@ -573,7 +600,7 @@ fn orchestrate(opts: Opts) -> Res<()> {
         }
         writeln!(md)?;
     }
-    writeln!(md, "Total bench time: {:.0} s.", started.elapsed().as_secs_f64())?;
+    writeln!(md, "Total bench time: {:.0} s; load average at the end: {}.", started.elapsed().as_secs_f64(), loadavg())?;
     println!("{md}");
     Ok(())
 }
