@@ -540,6 +540,14 @@ stdb_result stdb_connection_builder_set_schema_json(struct stdb_connection_build
                                                     size_t len);
 
 /*
+ With a schema set by `stdb_connection_builder_set_schema_json` (the generated shims do this),
+ also fetch the server's schema at connect and fail with `STDB_CONNECT_ERROR_SCHEMA` if a table
+ or reducer the given schema describes has changed on the server (e.g. after a republish).
+ */
+stdb_result stdb_connection_builder_set_schema_check(struct stdb_connection_builder *builder,
+                                                     bool check);
+
+/*
  How long connecting may take before `on_connect_error` reports a timeout (default 10 000 ms).
  */
 stdb_result stdb_connection_builder_set_connect_timeout_ms(struct stdb_connection_builder *builder,

@@ -459,3 +459,24 @@ fn a_message_over_the_size_limit_ends_the_connection_with_an_error() {
     assert!(err.to_string().to_lowercase().contains("too long") || err.to_string().contains("limit"), "{err}");
     assert_eq!(conn.table("blob").unwrap().count(), 0, "nothing from the oversized message was applied");
 }
+
+#[test]
+fn schema_check_accepts_the_servers_schema_and_rejects_a_changed_one() {
+    let db = publish("sdk-test");
+    let json = db.schema_json().unwrap();
+    let schema = stdb_client::schema::Schema::from_json(&json).unwrap();
+    connect_with(builder(&db).with_schema(schema).with_schema_check(true));
+    // The same schema with pk_u32's `data` column turned from I32 into I64: what an old client
+    // would hold after the module changed under it.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let tables = v["tables"].as_array().unwrap().clone();
+    let pk = tables.iter().find(|t| t["name"] == "pk_u32").unwrap();
+    let r = pk["product_type_ref"].as_u64().unwrap() as usize;
+    let elements = v["typespace"]["types"][r]["Product"]["elements"].as_array_mut().unwrap();
+    let data = elements.iter_mut().find(|e| e["name"]["some"] == "data").unwrap();
+    data["algebraic_type"] = serde_json::json!({"I64": []});
+    let stale = stdb_client::schema::Schema::from_json(&v.to_string()).unwrap();
+    let e = connect_error(builder(&db).with_schema(stale).with_schema_check(true));
+    assert_eq!(kind(&e), ConnectErrorKind::Schema, "{e}");
+    assert!(e.to_string().contains("pk_u32"), "{e}");
+}

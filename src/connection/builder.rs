@@ -24,6 +24,7 @@ pub struct DbConnectionBuilder {
     connect_timeout: Duration,
     max_message_size: usize,
     reconnect: Option<ReconnectPolicy>,
+    check_schema: bool,
     pub(super) on_connect: Option<Box<OnConnect>>,
     pub(super) on_reconnect: Option<Box<OnReconnect>>,
     pub(super) on_connect_error: Option<Box<OnConnectError>>,
@@ -43,6 +44,7 @@ impl Default for DbConnectionBuilder {
             connect_timeout: Duration::from_secs(10),
             max_message_size: 256 << 20,
             reconnect: None,
+            check_schema: false,
             on_connect: None,
             on_reconnect: None,
             on_connect_error: None,
@@ -90,6 +92,13 @@ impl DbConnectionBuilder {
     /// The module's schema; without it the schema is fetched from the server at connect.
     pub fn with_schema(mut self, schema: Arc<Schema>) -> Self {
         self.schema = Some(schema);
+        self
+    }
+
+    /// With a schema given (`with_schema`), also fetches the server's at connect and fails with
+    /// a `Schema` connect error if a table or reducer the given schema describes has changed.
+    pub fn with_schema_check(mut self, check: bool) -> Self {
+        self.check_schema = check;
         self
     }
 
@@ -161,6 +170,7 @@ impl DbConnectionBuilder {
             max_message_size: self.max_message_size,
             max_decompressed_size: self.max_message_size.saturating_mul(4),
             reconnect: self.reconnect,
+            check_schema: self.check_schema,
         };
         let schema = self.schema.clone();
         let (inner, outbound_rx) = Inner::new(self, connection_id);

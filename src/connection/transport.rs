@@ -39,6 +39,8 @@ pub(crate) struct Config {
     pub max_message_size: usize,
     pub max_decompressed_size: usize,
     pub reconnect: Option<ReconnectPolicy>,
+    /// With a schema given: also fetch the server's and fail the connect if they disagree.
+    pub check_schema: bool,
 }
 
 /// Opt-in automatic reconnection after a lost connection (never after a requested disconnect or
@@ -180,11 +182,19 @@ fn remember_token(config: &mut Config, connected: &Inbound) {
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> Result<(Ws, Inbound), Error> {
-    let schema = match schema {
-        Some(s) => s,
-        None => tokio::time::timeout(config.connect_timeout, fetch_schema(config))
+    let fetch = || async {
+        tokio::time::timeout(config.connect_timeout, fetch_schema(config))
             .await
-            .map_err(|_| connect_error(ConnectErrorKind::Timeout, format!("fetching the schema took longer than {:?}", config.connect_timeout)))??,
+            .map_err(|_| connect_error(ConnectErrorKind::Timeout, format!("fetching the schema took longer than {:?}", config.connect_timeout)))?
+    };
+    let schema = match schema {
+        Some(given) if config.check_schema => {
+            let server = fetch().await?;
+            given.check_against(&server).map_err(|e| connect_error(ConnectErrorKind::Schema, e))?;
+            given
+        }
+        Some(given) => given,
+        None => fetch().await?,
     };
     let _ = link.schema.set(schema);
 

@@ -214,6 +214,14 @@ pub extern "C" fn stdb_connection_builder_set_schema_json(
     })
 }
 
+/// With a schema set by `stdb_connection_builder_set_schema_json` (the generated shims do this),
+/// also fetch the server's schema at connect and fail with `STDB_CONNECT_ERROR_SCHEMA` if a table
+/// or reducer the given schema describes has changed on the server (e.g. after a republish).
+#[no_mangle]
+pub extern "C" fn stdb_connection_builder_set_schema_check(builder: *mut stdb_connection_builder, check: bool) -> stdb_result {
+    result_boundary!({ edit_builder(builder, |b| Ok(b.with_schema_check(check))) })
+}
+
 /// How long connecting may take before `on_connect_error` reports a timeout (default 10 000 ms).
 #[no_mangle]
 pub extern "C" fn stdb_connection_builder_set_connect_timeout_ms(builder: *mut stdb_connection_builder, ms: u32) -> stdb_result {

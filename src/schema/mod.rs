@@ -3,7 +3,7 @@
 
 mod types;
 
-pub use types::{prefix_successor, Ty, TypeTable};
+pub use types::{prefix_successor, same_layout, Ty, TypeTable};
 
 use spacetimedb_lib::db::raw_def::v9::{Lifecycle, RawConstraintDataV9, RawIndexAlgorithm, RawModuleDefV9};
 use spacetimedb_sats::AlgebraicType;
@@ -160,6 +160,37 @@ impl Schema {
         let table_by_name = tables.iter().map(|t| (t.name.clone(), t.index)).collect();
         let reducer_by_name = reducers.iter().enumerate().map(|(i, r)| (r.name.clone(), i)).collect();
         Ok(Schema { types, tables, reducers, table_by_name, reducer_by_name, raw })
+    }
+
+    /// Checks that every table and reducer this schema knows has the same layout in `server`'s
+    /// (the module may have grown since; it must not have changed what this schema describes).
+    pub fn check_against(&self, server: &Schema) -> Result<(), String> {
+        let mut problems = Vec::new();
+        for t in &self.tables {
+            let Some(s) = server.table(&t.name) else {
+                problems.push(format!("table `{}` is gone", t.name));
+                continue;
+            };
+            let same = t.columns.len() == s.columns.len()
+                && t.columns.iter().zip(&s.columns).all(|(a, b)| a.name == b.name && same_layout(&self.types, &a.ty, &server.types, &b.ty));
+            if !same {
+                problems.push(format!("table `{}` has different columns", t.name));
+            }
+        }
+        for r in &self.reducers {
+            match server.reducer(&r.name) {
+                None => problems.push(format!("reducer `{}` is gone", r.name)),
+                Some(s) if !same_layout(&self.types, &r.params, &server.types, &s.params) => {
+                    problems.push(format!("reducer `{}` has different parameters", r.name))
+                }
+                Some(_) => {}
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("the module on the server no longer matches the schema given to the client: {}", problems.join("; ")))
+        }
     }
 
     pub fn table(&self, name: &str) -> Option<&TableDef> {

@@ -301,6 +301,25 @@ fn compile(ty: &AlgebraicType, n_types: usize) -> Result<Ty, String> {
     })
 }
 
+/// Whether `a` (in `ta`) and `b` (in `tb`) describe the same BSATN layout, following refs in
+/// each typespace. Names do not matter to the bytes, so only structure is compared.
+pub fn same_layout(ta: &TypeTable, a: &Ty, tb: &TypeTable, b: &Ty) -> bool {
+    fn go(ta: &TypeTable, a: &Ty, tb: &TypeTable, b: &Ty, depth: u32) -> bool {
+        if depth > MAX_DEPTH {
+            return true; // recursive types: equal so far, equal enough
+        }
+        match (ta.resolve(a), tb.resolve(b)) {
+            (Ty::Array(x), Ty::Array(y)) => go(ta, x, tb, y, depth + 1),
+            (Ty::Product(xs), Ty::Product(ys)) | (Ty::Sum(xs), Ty::Sum(ys)) => {
+                xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| go(ta, x, tb, y, depth + 1))
+            }
+            // Same-kind composites were handled above; leaves match by kind.
+            (x, y) => std::mem::discriminant(x) == std::mem::discriminant(y),
+        }
+    }
+    go(ta, a, tb, b, 0)
+}
+
 /// The smallest byte string greater than every string that starts with `prefix`
 /// (`None` when no such string exists, i.e. the prefix is all 0xff).
 pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {

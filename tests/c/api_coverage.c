@@ -167,6 +167,7 @@ int main(void) {
         CHECK_OK(stdb_connection_builder_set_connection_id(b, &id));
         CHECK_OK(stdb_connection_builder_set_token(b, NULL, 0));
         CHECK_OK(stdb_connection_builder_set_connect_timeout_ms(b, 5000));
+        CHECK_OK(stdb_connection_builder_set_schema_check(b, true));
         CHECK_OK(stdb_connection_builder_set_reconnect(b, 5, 100, 2000));
         CHECK_OK(stdb_connection_builder_set_reconnect(b, 0, 0, 0));
         CHECK_RC(stdb_connection_builder_on_reconnect(b, NULL, NULL, NULL), STDB_ERR_NULL);
