@@ -450,3 +450,54 @@ const USERS_ONLY_SELF: Filter = Filter::Sql("SELECT * FROM users WHERE identity 
 pub fn insert_user(ctx: &ReducerContext, name: String) {
     ctx.db.users().insert(Users { identity: ctx.sender, name });
 }
+
+// ---------------------------------------------------------------------------
+// Added for the C conformance suite (tests/conformance): a non-unique btree index (bag semantics
+// in joins, range queries checked against SQL), and the server's own Display text of every
+// primitive (what the generated formatters must reproduce).
+
+#[table(name = btree_u32, public)]
+pub struct BtreeU32 {
+    #[index(btree)]
+    n: u32,
+    data: i32,
+}
+
+#[reducer]
+pub fn insert_btree_u32(ctx: &ReducerContext, n: u32, data: i32) {
+    ctx.db.btree_u32().insert(BtreeU32 { n, data });
+}
+
+#[reducer]
+pub fn delete_btree_u32(ctx: &ReducerContext, n: u32, data: i32) {
+    ctx.db.btree_u32().delete(BtreeU32 { n, data });
+}
+
+/// Writes each field of `s` as the module formats it with `Display` into one `vec_string` row, in
+/// field order (a..t).
+#[reducer]
+pub fn insert_primitives_as_strings(ctx: &ReducerContext, s: EveryPrimitiveStruct) {
+    let v = vec![
+        s.a.to_string(),
+        s.b.to_string(),
+        s.c.to_string(),
+        s.d.to_string(),
+        s.e.to_string(),
+        s.f.to_string(),
+        s.g.to_string(),
+        s.h.to_string(),
+        s.i.to_string(),
+        s.j.to_string(),
+        s.k.to_string(),
+        s.l.to_string(),
+        s.m.to_string(),
+        s.n.to_string(),
+        s.o.to_string(),
+        s.p.to_string(),
+        s.q.to_string(),
+        s.r.to_string(),
+        s.s.to_string(),
+        s.t.to_string(),
+    ];
+    ctx.db.vec_string().insert(VecString { v });
+}
