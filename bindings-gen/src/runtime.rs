@@ -490,17 +490,39 @@ static void @P@_write_duration_micros(@P@_fmt *f, int64_t micros) {
 }
 
 /* Shortest %g text that reads back to the same value. */
+/* Floats print as Rust's Display does: the shortest digits that read back to the same value,
+ * written out positionally (1e30 is "1000000000000000000000000000000", 1.5e-7 is "0.00000015"). */
 static void @P@_write_double(@P@_fmt *f, double v, int max_prec, int is_float) {
-    char tmp[48];
-    int p, n = 0;
+    char sci[48], digits[24], out[400];
+    int p, n, e, len = 0, o = 0, i;
+    const char *s;
     if (v != v) { @P@_fmt_s(f, "NaN"); return; }
     if (v > DBL_MAX) { @P@_fmt_s(f, "inf"); return; }
     if (v < -DBL_MAX) { @P@_fmt_s(f, "-inf"); return; }
-    for (p = 1; p <= max_prec; p++) {
-        n = snprintf(tmp, sizeof tmp, "%.*g", p, v);
-        if (is_float ? (strtof(tmp, NULL) == (float)v) : (strtod(tmp, NULL) == v)) break;
+    for (p = 0; p < max_prec; p++) {
+        snprintf(sci, sizeof sci, "%.*e", p, v);
+        if (is_float ? (strtof(sci, NULL) == (float)v) : (strtod(sci, NULL) == v)) break;
     }
-    @P@_fmt_n(f, tmp, (size_t)n);
+    /* sci is "[-]d[.ddd]e[+-]XX": split it into sign, digits and a decimal exponent. */
+    s = sci;
+    if (*s == '-') out[o++] = *s++;
+    for (; *s && *s != 'e'; s++)
+        if (*s != '.' && len < (int)sizeof digits) digits[len++] = *s;
+    e = *s == 'e' ? atoi(s + 1) : 0;
+    while (len > 1 && digits[len - 1] == '0') len--; /* "1.50e+00" has the digits "15" */
+    if (e >= 0) {
+        for (i = 0; i < len || i <= e; i++) {
+            if (i == e + 1) out[o++] = '.';
+            out[o++] = i < len ? digits[i] : '0';
+        }
+    } else {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (i = 0; i < -e - 1; i++) out[o++] = '0';
+        for (i = 0; i < len; i++) out[o++] = digits[i];
+    }
+    n = o;
+    @P@_fmt_n(f, out, (size_t)n);
 }
 
 static void @P@_write_quoted(@P@_fmt *f, const char *s, size_t len) {

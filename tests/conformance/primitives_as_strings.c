@@ -5,8 +5,8 @@
  * documented spacetimedb-sats 1.2.0 formats (timestamp RFC 3339 with microseconds and +00:00,
  * duration `{sign}{secs}.{micros:06}`, identity / connection id as lowercase big-endian hex).
  *
- * Floats: only values whose shortest `%g` text has no exponent are compared; Rust's Display never
- * uses exponents (1e30f32 prints 30 digits), the generated formatter does (see docs/CONFORMANCE.md).
+ * Floats print positionally, as Rust's Display does (1e30f32 prints 31 digits), including values
+ * whose shortest `%g` form would use an exponent.
  */
 // conformance-cases: insert_primitives_as_strings
 #include "conf.h"
@@ -38,7 +38,7 @@ static void expect(int field, const char *mine) {
 
 #define FMT(T, field, idx)                                                                              \
     do {                                                                                                \
-        char buf_[256];                                                                                 \
+        char buf_[512];                                                                                 \
         size_t n_ = conf_##T##_format(&v->field, buf_, sizeof buf_);                                    \
         CHECK(n_ < sizeof buf_);                                                                        \
         expect(idx, buf_);                                                                              \
@@ -120,6 +120,17 @@ int main(int argc, char **argv) {
     CHECK(strcmp(buf, "1969-12-30T23:59:59.999999+00:00") == 0);
     CHECK(conf_time_duration_format(&v.t, buf, sizeof buf) < sizeof buf);
     CHECK(strcmp(buf, "+3600.000007") == 0);
+
+    /* Floats far from 1, where a printf-style formatter would switch to exponents. */
+    v.n = 1e30f;
+    v.o = 1.5e-7;
+    round_trip(&v);
+    v.n = -3.4028235e38f;
+    v.o = 5e-324;
+    round_trip(&v);
+    v.n = 1.0e-10f;
+    v.o = 123456789012345680000.0;
+    round_trip(&v);
 
     stdb_subscription_free(s.handle);
     conf_db_free(&db);
