@@ -126,8 +126,9 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
     conn.reducers.on_delete_small(move |ctx, _, _| f(ctx));
     let (batches, batch) = (a.batches, a.batch);
     let generation = a.run as u64 * 10 + 2;
+    let arrivals = crate::raw::observer(a)?;
     for (op, name) in [(0, "insert"), (1, "update"), (2, "delete")] {
-        let mut total = Duration::ZERO;
+        let (mut total, mut share) = (Duration::ZERO, 0.0f64);
         for b in 0..batches {
             let start = b as u64 * batch as u64;
             seen.store(0, SeqCst);
@@ -143,8 +144,12 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
                 return Err(format!("{name}: saw {} rows, expected {batch}", seen.load(SeqCst)).into());
             }
             total += t1 - t0;
+            // The same transaction's arrival at the observer (the server sent it to both).
+            let arrived = arrivals.recv_timeout(TIMEOUT)?;
+            share += t1.saturating_duration_since(arrived).as_secs_f64() * 1e6 - arrived.saturating_duration_since(t1).as_secs_f64() * 1e6;
         }
         out.put(&format!("{name}_us"), total.as_micros() as f64);
+        out.put(&format!("{name}_share_us"), share);
     }
     out.put("rows", (batches as u64 * batch as u64) as f64);
     out.put("idsum", idsum.load(SeqCst) as f64);

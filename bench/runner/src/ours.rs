@@ -152,8 +152,9 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
     }
     let (batches, batch) = (a.batches, a.batch);
     let generation = a.run as u64 * 10 + 1;
+    let arrivals = crate::raw::observer(a)?;
     for (op, name) in [(0, "insert"), (1, "update"), (2, "delete")] {
-        let mut total = Duration::ZERO;
+        let (mut total, mut share) = (Duration::ZERO, 0.0f64);
         let m0 = conn.metrics();
         for b in 0..batches {
             let start = b as u64 * batch as u64;
@@ -175,8 +176,12 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
                 return Err(format!("{name}: saw {} rows, expected {batch}", seen.load(SeqCst)).into());
             }
             total += t1 - t0;
+            // The same transaction's arrival at the observer (the server sent it to both).
+            let arrived = arrivals.recv_timeout(TIMEOUT)?;
+            share += t1.saturating_duration_since(arrived).as_secs_f64() * 1e6 - arrived.saturating_duration_since(t1).as_secs_f64() * 1e6;
         }
         out.put(&format!("{name}_us"), total.as_micros() as f64);
+        out.put(&format!("{name}_share_us"), share);
         // The client's own time: from each frame's arrival to the end of its apply (callbacks
         // included). The counters are updated just after the apply returns.
         let mut m = conn.metrics();

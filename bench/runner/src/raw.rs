@@ -166,3 +166,46 @@ pub fn rtt(a: &Args, out: &mut Out) -> Res<()> {
         Ok(())
     })
 }
+
+/// A bare WebSocket client subscribed to `small` on its own thread, sending the arrival time of
+/// every later frame (transaction) on the channel. Used as the arrival reference for the
+/// measured client in the same process: the server sends each transaction to both at the same
+/// moment, so a client's own share of a transaction is its callback time minus this arrival.
+pub fn observer(a: &Args) -> Res<std::sync::mpsc::Receiver<Instant>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+    let a = a.clone();
+    std::thread::Builder::new().name("observer".into()).spawn(move || {
+        runtime().block_on(async move {
+            let start = async {
+                let mut ws = connect(&a).await?;
+                ws.send(Message::Binary(client_message::subscribe_multi(&["SELECT * FROM small".into()], 1, 1).into())).await?;
+                check_tag(&decompress(&recv(&mut ws).await?)?, 8)?;
+                Res::Ok(ws)
+            };
+            let mut ws = match start.await {
+                Ok(ws) => {
+                    let _ = ready_tx.send(Ok(()));
+                    ws
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Binary(_))) => {
+                        if tx.send(Instant::now()).is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => return,
+                }
+            }
+        })
+    })?;
+    ready_rx.recv_timeout(TIMEOUT)??;
+    Ok(rx)
+}
