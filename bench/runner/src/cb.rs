@@ -109,8 +109,10 @@ pub fn rust(a: &Args, out: &mut Out) -> Res<()> {
     conn.run_threaded();
     rx.recv_timeout(TIMEOUT)?;
     let (tx, rx) = std::sync::mpsc::channel();
+    let before = conn.metrics().messages_applied;
     conn.subscription_builder().on_applied(move |_| tx.send(()).unwrap()).subscribe(&["SELECT * FROM small"])?;
     rx.recv_timeout(TIMEOUT)?;
+    crate::ours::settle(&conn, before + 1);
     let table = conn.table("small")?;
     drive(&Rust(conn, table), a, out)
 }
@@ -200,5 +202,11 @@ pub fn c(a: &Args, out: &mut Out) -> Res<()> {
     wait_flag(&APPLIED, "on_applied")?;
     let mut table = std::ptr::null_mut();
     check(stdb_connection_table(conn, "small".as_ptr().cast(), 5, &mut table), "stdb_connection_table")?;
-    drive(&C { conn, table }, a, out)
+    let c = C { conn, table };
+    // The subscription's message is counted just after on_applied returns.
+    let t0 = Instant::now();
+    while c.metrics().messages_applied < 1 && t0.elapsed() < TIMEOUT {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    drive(&c, a, out)
 }

@@ -65,6 +65,15 @@ fn subscribe_wait(conn: &DbConnection, query: &str) -> Res<Instant> {
     Ok(rx.recv_timeout(TIMEOUT)??)
 }
 
+/// Waits until `messages_applied` reaches `n`: callbacks such as on_applied run inside the apply,
+/// and the counters are updated just after it returns.
+pub fn settle(conn: &DbConnection, n: u64) {
+    let t0 = Instant::now();
+    while conn.metrics().messages_applied < n && t0.elapsed() < TIMEOUT {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
 fn put_metrics(out: &mut Out, conn: &DbConnection) {
     let m = conn.metrics();
     out.put("bytes_received", m.bytes_received as f64);
@@ -117,7 +126,9 @@ fn small_args(start: u64, count: u32) -> Vec<u8> {
 /// from each call until every row callback of its transaction has run.
 pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
     let conn = connect(a, true)?;
+    let before = conn.metrics().messages_applied;
     subscribe_wait(&conn, "SELECT * FROM small")?;
+    settle(&conn, before + 1);
     let table = conn.table("small")?;
     let seen = Arc::new(AtomicU64::new(0));
     let target = Arc::new(AtomicU64::new(u64::MAX));
