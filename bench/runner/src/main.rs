@@ -577,7 +577,7 @@ fn orchestrate(opts: Opts) -> Res<()> {
         eprintln!("  callback cost");
         let a = Args { n, batches: opts.runs as u32, ..base(&db) };
         let r = runs_of("cb", &a, &["ours", "c"], 3);
-        writeln!(md, "### 4b. Per-callback cost (stdb-client only: {} rows inserted by one reducer call, apply time with 9 vs 1 on_insert callbacks, median of {} calls each)
+        writeln!(md, "### 4b. Per-callback cost (stdb-client only: {} rows inserted by one reducer call, apply time with 9 vs 1 on_insert callbacks; median over 3 processes of the median of {} calls each)
 ", si(n), opts.runs)?;
         writeln!(md, "| API | apply, 1 callback/row: ns per row | ns per extra callback |")?;
         writeln!(md, "|---|---:|---:|")?;
