@@ -298,29 +298,41 @@ fn pair_updates(def: &TableDef, types: &crate::schema::TypeTable, pk: usize, dif
     if diff.deletes.is_empty() || diff.inserts.is_empty() {
         return;
     }
-    let key = |row: &Bytes| types.field_range(&def.row_fields, row, pk).ok().map(|r| row.slice(r));
-    let mut deleted: hashbrown::HashMap<Bytes, usize> = hashbrown::HashMap::with_capacity(diff.deletes.len());
-    for (i, row) in diff.deletes.iter().enumerate() {
-        if let Some(k) = key(row) {
-            deleted.insert(k, i);
-        }
+    fn key<'a>(def: &TableDef, types: &crate::schema::TypeTable, pk: usize, row: &'a [u8]) -> Option<&'a [u8]> {
+        types.field_range(&def.row_fields, row, pk).ok().map(|r| &row[r])
     }
-    let mut taken = vec![false; diff.deletes.len()];
-    let mut inserts = std::mem::take(&mut diff.inserts);
-    inserts.retain(|new| {
-        if let Some(&i) = key(new).as_ref().and_then(|k| deleted.get(k)) {
-            if !taken[i] {
-                taken[i] = true;
-                diff.updates.push((diff.deletes[i].clone(), new.clone()));
-                return false;
+    // (delete index, insert index) of each pair; keys borrow from the rows, nothing is copied.
+    let pairs: Vec<(usize, usize)> = {
+        let mut deleted: hashbrown::HashMap<&[u8], usize> = hashbrown::HashMap::with_capacity(diff.deletes.len());
+        for (i, row) in diff.deletes.iter().enumerate() {
+            if let Some(k) = key(def, types, pk, row) {
+                deleted.insert(k, i);
             }
         }
-        true
-    });
-    diff.inserts = inserts;
+        diff.inserts
+            .iter()
+            .enumerate()
+            .filter_map(|(j, row)| key(def, types, pk, row).and_then(|k| deleted.remove(k)).map(|i| (i, j)))
+            .collect()
+    };
+    if pairs.is_empty() {
+        return;
+    }
+    let mut paired_delete = vec![false; diff.deletes.len()];
+    let mut paired_insert = vec![false; diff.inserts.len()];
+    for &(i, j) in &pairs {
+        paired_delete[i] = true;
+        paired_insert[j] = true;
+        diff.updates.push((diff.deletes[i].clone(), diff.inserts[j].clone()));
+    }
     let mut i = 0;
     diff.deletes.retain(|_| {
         i += 1;
-        !taken[i - 1]
+        !paired_delete[i - 1]
+    });
+    let mut j = 0;
+    diff.inserts.retain(|_| {
+        j += 1;
+        !paired_insert[j - 1]
     });
 }

@@ -15,12 +15,16 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::WebSocketConfig, Message};
 
 /// Compression the client asks the server to use for large messages.
+///
+/// The default is Gzip, not the server's Brotli: at the server's settings Gzip answers are about
+/// as small and decompress about 4x faster (docs/BENCHMARKS.md), which is the client's largest
+/// cost on big subscriptions.
 #[repr(i32)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Compression {
     None = 0,
-    #[default]
     Brotli = 1,
+    #[default]
     Gzip = 2,
 }
 
@@ -218,6 +222,9 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
         headers.insert(http::header::AUTHORIZATION, value);
     }
     let mut ws_config = WebSocketConfig::default();
+    // tungstenite allocates its read buffer up front (128 KiB by default); it grows for large
+    // messages anyway, and idle connections should stay cheap.
+    ws_config.read_buffer_size = 16 * 1024;
     ws_config.max_message_size = Some(config.max_message_size);
     ws_config.max_frame_size = Some(config.max_message_size);
 
@@ -227,11 +234,19 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
         .map_err(|_| connect_error(ConnectErrorKind::Timeout, format!("no answer from {} within {:?}", config.ws_base, config.connect_timeout)))?
         .map_err(|e| classify_ws_error(e, config))?;
 
-    // The server's first message is our identity; anything else first is a protocol error.
+    // The server's first message is our identity (pings may come first; tungstenite answers
+    // them); any other message first is a protocol error.
     let limits = limits(config);
-    let first = tokio::time::timeout(config.connect_timeout, ws.next())
-        .await
-        .map_err(|_| connect_error(ConnectErrorKind::Timeout, "the server opened the socket but sent no identity"))?;
+    let first = tokio::time::timeout(config.connect_timeout, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => return other,
+            }
+        }
+    })
+    .await
+    .map_err(|_| connect_error(ConnectErrorKind::Timeout, "the server opened the socket but sent no identity"))?;
     let frame = match first {
         Some(Ok(Message::Binary(b))) => b,
         Some(Ok(other)) => {

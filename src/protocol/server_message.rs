@@ -141,7 +141,12 @@ pub fn decode_frame_sized(frame: Bytes, limits: DecodeLimits) -> Result<(ServerM
             kind: DecodeErrorKind::Truncated { needed: 1, available: 0 },
         });
     };
-    let body = decompress(tag, frame.slice(1..), limits, "frame compression tag")?;
+    let body = match tag {
+        // Cached rows keep the frame's buffer alive, and the socket's may be twice the frame: a
+        // large uncompressed frame is copied into a buffer of its own size.
+        TAG_NONE if frame.len() > 64 * 1024 => Bytes::copy_from_slice(&frame[1..]),
+        _ => decompress(tag, frame.slice(1..), limits, "frame compression tag")?,
+    };
     let len = body.len();
     Ok((decode_message(body, limits)?, len))
 }
@@ -158,6 +163,8 @@ pub fn decompress(tag: u8, body: Bytes, limits: DecodeLimits, context: &'static 
         if out.len() > limits.max_decompressed_len {
             return Err(fail(format!("decompressed size exceeds the limit of {} bytes", limits.max_decompressed_len)));
         }
+        // Cached rows keep this buffer alive: give back the growth slack first.
+        out.shrink_to_fit();
         Ok(Bytes::from(out))
     };
     match tag {
