@@ -141,12 +141,9 @@ pub fn decode_frame_sized(frame: Bytes, limits: DecodeLimits) -> Result<(ServerM
             kind: DecodeErrorKind::Truncated { needed: 1, available: 0 },
         });
     };
-    let body = match tag {
-        // Cached rows keep the frame's buffer alive, and the socket's may be twice the frame: a
-        // large uncompressed frame is copied into a buffer of its own size.
-        TAG_NONE if frame.len() > 64 * 1024 => Bytes::copy_from_slice(&frame[1..]),
-        _ => decompress(tag, frame.slice(1..), limits, "frame compression tag")?,
-    };
+    // An uncompressed body stays a slice of the frame: copying it measured worse, since the
+    // socket's read buffer shares and keeps that allocation anyway (docs/BENCHMARKS.md).
+    let body = decompress(tag, frame.slice(1..), limits, "frame compression tag")?;
     let len = body.len();
     Ok((decode_message(body, limits)?, len))
 }
