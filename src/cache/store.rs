@@ -68,14 +68,9 @@ impl RowStore {
         self.hasher.hash_one(bytes)
     }
 
-    fn slice(&self, s: &Slot) -> &[u8] {
-        let start = s.start as usize;
-        &self.chunks[s.chunk as usize].data[start..start + s.len as usize]
-    }
-
     /// The bytes of a live row.
     pub fn get(&self, id: RowId) -> &[u8] {
-        self.slice(&self.slots[id as usize])
+        slot_bytes(&self.slots, &self.chunks, id)
     }
 
     /// The bytes of a live row as a shared buffer (no copy).
@@ -91,69 +86,50 @@ impl RowStore {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (RowId, &[u8])> {
-        self.slots.iter().enumerate().filter(|(_, s)| s.refs > 0).map(|(i, s)| (i as RowId, self.slice(s)))
-    }
-
-    /// The chunk for `data`, reusing the current one when rows keep coming from the same buffer.
-    fn chunk_for(&mut self, data: &Bytes) -> u32 {
-        let key = (data.as_ptr() as usize, data.len());
-        if let Some((ptr, len, chunk)) = self.current {
-            if (ptr, len) == key {
-                return chunk;
-            }
-        }
-        let chunk = Chunk { data: data.clone(), live: 0 };
-        let id = match self.free_chunks.pop() {
-            Some(id) => {
-                self.chunks[id as usize] = chunk;
-                id
-            }
-            None => {
-                self.chunks.push(chunk);
-                (self.chunks.len() - 1) as u32
-            }
-        };
-        self.current = Some((key.0, key.1, id));
-        id
+        self.slots.iter().enumerate().filter(|(_, s)| s.refs > 0).map(|(i, _)| (i as RowId, self.get(i as RowId)))
     }
 
     /// Adds one reference to the row `data[range]`, storing it if it is new. A new row carries
     /// `mark` (non-zero) until [`RowStore::settle`], so that a delete in the same message can
-    /// report it as cancelled.
+    /// report it as cancelled. One hash-table probe finds the row or the slot for it.
     pub fn insert(&mut self, data: &Bytes, range: Range<usize>, mark: u32) -> Change {
         let row = &data[range.clone()];
-        let hash = self.hash_bytes(row);
-        if let Some(&id) = self.by_bytes.find(hash, |&id| self.get(id) == row) {
-            let slot = &mut self.slots[id as usize];
-            slot.refs = slot.refs.saturating_add(1);
-            return Change::RefCountOnly;
-        }
+        let hash = self.hasher.hash_one(row);
+        let RowStore { slots, free, chunks, free_chunks, current, by_bytes, hasher, live } = self;
+        let entry = by_bytes.entry(
+            hash,
+            |&id| slot_bytes(slots, chunks, id) == row,
+            |&id| hasher.hash_one(slot_bytes(slots, chunks, id)),
+        );
+        let vacant = match entry {
+            hashbrown::hash_table::Entry::Occupied(o) => {
+                let slot = &mut slots[*o.get() as usize];
+                slot.refs = slot.refs.saturating_add(1);
+                return Change::RefCountOnly;
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => v,
+        };
         // Offsets are u32: a buffer over 4 GiB (beyond any accepted message) is copied per row.
         let (chunk, start) = if data.len() <= u32::MAX as usize {
-            (self.chunk_for(data), range.start as u32)
+            (chunk_for(chunks, free_chunks, current, data), range.start as u32)
         } else {
-            let own = Bytes::copy_from_slice(row);
-            self.current = None;
-            (self.chunk_for(&own), 0)
+            *current = None;
+            (chunk_for(chunks, free_chunks, current, &Bytes::copy_from_slice(row)), 0)
         };
-        self.chunks[chunk as usize].live += 1;
+        chunks[chunk as usize].live += 1;
         let slot = Slot { chunk, start, len: row.len() as u32, refs: 1, born_now: mark };
-        let id = match self.free.pop() {
+        let id = match free.pop() {
             Some(id) => {
-                self.slots[id as usize] = slot;
+                slots[id as usize] = slot;
                 id
             }
             None => {
-                self.slots.push(slot);
-                (self.slots.len() - 1) as RowId
+                slots.push(slot);
+                (slots.len() - 1) as RowId
             }
         };
-        let (slots, chunks, hasher) = (&self.slots, &self.chunks, &self.hasher);
-        self.by_bytes.insert_unique(hash, id, |&id| {
-            let s = &slots[id as usize];
-            hasher.hash_one(&chunks[s.chunk as usize].data[s.start as usize..(s.start + s.len) as usize])
-        });
-        self.live += 1;
+        vacant.insert(id);
+        *live += 1;
         Change::Added(id)
     }
 
@@ -161,10 +137,7 @@ impl RowStore {
     /// instead of rehashing repeatedly.
     pub fn reserve(&mut self, additional: usize) {
         let (slots, chunks, hasher) = (&self.slots, &self.chunks, &self.hasher);
-        self.by_bytes.reserve(additional, |&id| {
-            let s = &slots[id as usize];
-            hasher.hash_one(&chunks[s.chunk as usize].data[s.start as usize..(s.start + s.len) as usize])
-        });
+        self.by_bytes.reserve(additional, |&id| hasher.hash_one(slot_bytes(slots, chunks, id)));
         self.slots.reserve(additional.saturating_sub(self.free.len()));
     }
 
@@ -173,11 +146,7 @@ impl RowStore {
     pub fn delete(&mut self, row: &[u8], want_bytes: bool) -> Change {
         let hash = self.hash_bytes(row);
         let (slots, chunks) = (&self.slots, &self.chunks);
-        let same = |id: &RowId| {
-            let s = &slots[*id as usize];
-            &chunks[s.chunk as usize].data[s.start as usize..(s.start + s.len) as usize] == row
-        };
-        let Ok(entry) = self.by_bytes.find_entry(hash, same) else {
+        let Ok(entry) = self.by_bytes.find_entry(hash, |&id| slot_bytes(slots, chunks, id) == row) else {
             return Change::Missing;
         };
         let id = *entry.get();
@@ -248,4 +217,33 @@ impl RowStore {
     pub fn retained_bytes(&self) -> usize {
         self.chunks.iter().map(|c| c.data.len()).sum()
     }
+}
+
+/// The bytes of row `id` (free functions so `insert` can borrow the store's fields separately).
+fn slot_bytes<'a>(slots: &[Slot], chunks: &'a [Chunk], id: RowId) -> &'a [u8] {
+    let s = &slots[id as usize];
+    &chunks[s.chunk as usize].data[s.start as usize..(s.start + s.len) as usize]
+}
+
+/// The chunk for `data`, reusing the current one while rows keep coming from the same buffer.
+fn chunk_for(chunks: &mut Vec<Chunk>, free_chunks: &mut Vec<u32>, current: &mut Option<(usize, usize, u32)>, data: &Bytes) -> u32 {
+    let key = (data.as_ptr() as usize, data.len());
+    if let Some((ptr, len, chunk)) = *current {
+        if (ptr, len) == key {
+            return chunk;
+        }
+    }
+    let chunk = Chunk { data: data.clone(), live: 0 };
+    let id = match free_chunks.pop() {
+        Some(id) => {
+            chunks[id as usize] = chunk;
+            id
+        }
+        None => {
+            chunks.push(chunk);
+            (chunks.len() - 1) as u32
+        }
+    };
+    *current = Some((key.0, key.1, id));
+    id
 }
