@@ -41,7 +41,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn main() {
     let schema = Schema::from_json(SCHEMA).unwrap();
-    println!("{:>9} {:>14} {:>14} {:>14} {:>12} {:>12}", "rows", "insert ns/row", "dup ns/row", "delete ns/row", "overhead B/row", "+callbacks");
+    println!(
+        "{:>9} {:>14} {:>14} {:>14} {:>12} {:>12}",
+        "rows", "insert ns/row", "dup ns/row", "delete ns/row", "overhead B/row", "+callbacks"
+    );
     for n in [10_000usize, 100_000, 1_000_000] {
         let list = rows(n, 7);
         let runs = if n >= 1_000_000 { 5 } else { 9 };

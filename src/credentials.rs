@@ -18,7 +18,9 @@ impl Credentials {
             && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             && !key.starts_with('.');
         if !valid {
-            return Err(Error::InvalidArgument(format!("credentials key `{key}` must be 1-128 of [A-Za-z0-9-_.], not starting with '.'")));
+            return Err(Error::InvalidArgument(format!(
+                "credentials key `{key}` must be 1-128 of [A-Za-z0-9-_.], not starting with '.'"
+            )));
         }
         let dir = if let Some(d) = std::env::var_os("STDB_CLIENT_CONFIG_DIR") {
             PathBuf::from(d)

@@ -28,7 +28,10 @@ pub enum ConnectErrorKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
-    Connect { kind: ConnectErrorKind, message: String },
+    Connect {
+        kind: ConnectErrorKind,
+        message: String,
+    },
     /// The server sent bytes this client cannot decode.
     Protocol(String),
     /// The connection was lost (socket error or close).

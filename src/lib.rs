@@ -19,8 +19,8 @@ mod runtime;
 pub mod schema;
 
 pub use connection::{
-    CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, ReconnectPolicy, SubscriptionBuilder, SubscriptionHandle,
-    SubscriptionState, TableHandle, TickReport,
+    CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, ReconnectPolicy, SubscriptionBuilder,
+    SubscriptionHandle, SubscriptionState, TableHandle, TickReport,
 };
 pub use credentials::Credentials;
 pub use error::{ConnectErrorKind, Error, Result};

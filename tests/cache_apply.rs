@@ -624,10 +624,7 @@ fn btree_orders_negative_numbers_and_strings() {
     // Names under score 3, bytewise: "B" < "a" < "a\0" < "ab" < "b" < "ü".
     assert_eq!(ids(scan(&mut cache, BY_SCORE_NAME, &[&p3], None)), vec![8, 7, 10, 9, 1, 11]);
     let (a, b) = (string("a"), string("b"));
-    assert_eq!(
-        ids(scan(&mut cache, BY_SCORE_NAME, &[&p3], Some((Bound::Included(&a), Bound::Excluded(&b))))),
-        vec![7, 10, 9]
-    );
+    assert_eq!(ids(scan(&mut cache, BY_SCORE_NAME, &[&p3], Some((Bound::Included(&a), Bound::Excluded(&b))))), vec![7, 10, 9]);
     assert_eq!(ids(scan(&mut cache, BY_SCORE_NAME, &[&p3], Some((Bound::Excluded(&a), Bound::Included(&b))))), vec![10, 9, 1]);
     assert_eq!(ids(scan(&mut cache, BY_SCORE_NAME, &[&p3, &a], None)), vec![7]);
     assert!(scan(&mut cache, BY_SCORE_NAME, &[&m5, &b], None).is_empty());
@@ -655,7 +652,9 @@ fn btree_scan_rejects_bad_queries() {
     assert!(cache.btree_scan(PLAYER, BY_SCORE, &[&a], None, &mut out).is_err());
     assert!(cache.btree_scan(PLAYER, BY_SCORE_NAME, &[&one[..], &[1u8, 0, 0, 0, 0xff][..]], None, &mut out).is_err());
     assert!(cache.btree_scan(PLAYER, BY_SCORE, &[], Some((Bound::Included(&[1u8][..]), Bound::Unbounded)), &mut out).is_err());
-    assert!(cache.btree_scan(PLAYER, BY_SCORE_NAME, &[&one], Some((Bound::Unbounded, Bound::Excluded(&one[..]))), &mut out).is_err());
+    assert!(cache
+        .btree_scan(PLAYER, BY_SCORE_NAME, &[&one], Some((Bound::Unbounded, Bound::Excluded(&one[..]))), &mut out)
+        .is_err());
     assert!(out.is_empty());
     // The non-pk table's index works the same way.
     apply(&mut cache, LOG, &[&[log_row(-3, "x", 1), log_row(2, "y", 2), log_row(-3, "z", 3)]], &[]);

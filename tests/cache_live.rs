@@ -221,8 +221,12 @@ fn unique_find_and_btree_ranges_match_sql() {
         .unwrap();
     }
     for n in [3u32, 30, 300] {
-        conn.call_reducer("insert_unique_u32", Args::new().u32(n).i32(n as i32 * 2).bytes(), stdb_client::CallReducerFlags::FullUpdate)
-            .unwrap();
+        conn.call_reducer(
+            "insert_unique_u32",
+            Args::new().u32(n).i32(n as i32 * 2).bytes(),
+            stdb_client::CallReducerFlags::FullUpdate,
+        )
+        .unwrap();
     }
     let scores = conn.table("scores").unwrap();
     assert!(tick_until(&conn, || scores.count() == 60 && conn.table("unique_u32").unwrap().count() == 3));
@@ -260,14 +264,17 @@ fn unique_find_and_btree_ranges_match_sql() {
         let rows = scores.btree_scan(by_level, &[], Some(range)).unwrap();
         let levels: Vec<u32> = rows.iter().map(|r| score_row(r).1).collect();
         assert!(levels.windows(2).all(|w| w[0] <= w[1]), "index order for {cond}: {levels:?}");
-        assert_eq!(ids(rows).into_iter().collect::<BTreeSet<_>>(), sql_ids(&format!("SELECT * FROM scores WHERE {cond}")), "{cond}");
+        assert_eq!(
+            ids(rows).into_iter().collect::<BTreeSet<_>>(),
+            sql_ids(&format!("SELECT * FROM scores WHERE {cond}")),
+            "{cond}"
+        );
     }
     // Prefix of the two-column index, then a range on the second (signed) column.
     let lo = (-10i64).to_le_bytes();
     let hi = 10i64.to_le_bytes();
-    let rows = scores
-        .btree_scan(by_level_points, &[&l3[..]], Some((Bound::Included(&lo[..]), Bound::Excluded(&hi[..]))))
-        .unwrap();
+    let rows =
+        scores.btree_scan(by_level_points, &[&l3[..]], Some((Bound::Included(&lo[..]), Bound::Excluded(&hi[..])))).unwrap();
     let points: Vec<i64> = rows.iter().map(|r| score_row(r).3).collect();
     assert!(points.windows(2).all(|w| w[0] <= w[1]), "signed order: {points:?}");
     assert_eq!(
@@ -289,7 +296,10 @@ fn one_off_queries_return_rows_or_errors_without_touching_the_cache() {
     let r = result.clone();
     conn.one_off_query("SELECT * FROM pk_u32 WHERE n < 10", move |_, res| {
         *r.lock().unwrap() = Some(res.map(|tables| {
-            tables.iter().map(|(name, rows)| (name.clone(), rows.iter().map(|row| u32_at(row, 0)).collect::<BTreeSet<_>>())).collect::<Vec<_>>()
+            tables
+                .iter()
+                .map(|(name, rows)| (name.clone(), rows.iter().map(|row| u32_at(row, 0)).collect::<BTreeSet<_>>()))
+                .collect::<Vec<_>>()
         }))
     })
     .unwrap();
@@ -299,8 +309,7 @@ fn one_off_queries_return_rows_or_errors_without_touching_the_cache() {
     assert_eq!(conn.table("pk_u32").unwrap().count(), 0, "one-off queries do not fill the cache");
 
     let r = result.clone();
-    conn.one_off_query("SELECT * FROM no_such_table", move |_, res| *r.lock().unwrap() = Some(res.map(|_| Vec::new())))
-        .unwrap();
+    conn.one_off_query("SELECT * FROM no_such_table", move |_, res| *r.lock().unwrap() = Some(res.map(|_| Vec::new()))).unwrap();
     assert!(tick_until(&conn, || result.lock().unwrap().is_some()));
     assert!(result.lock().unwrap().take().unwrap().is_err());
 }

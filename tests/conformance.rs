@@ -125,7 +125,11 @@ fn parse_program(source: PathBuf) -> Program {
     let mut ignored = Vec::new();
     for line in text.lines() {
         if let Some(m) = line.strip_prefix("// conformance-module:") {
-            module = SHIMS.iter().find(|(n, _)| *n == m.trim()).map(|(n, _)| *n).unwrap_or_else(|| panic!("{name}: unknown module {m}"));
+            module = SHIMS
+                .iter()
+                .find(|(n, _)| *n == m.trim())
+                .map(|(n, _)| *n)
+                .unwrap_or_else(|| panic!("{name}: unknown module {m}"));
         } else if let Some(c) = line.strip_prefix("// conformance-cases:") {
             cases.extend(c.split_whitespace().map(String::from));
         } else if let Some(c) = line.strip_prefix("// conformance-ignore:") {
@@ -151,7 +155,12 @@ fn build(p: &Program) -> Result<PathBuf, String> {
     let exe = work_dir().join(&p.name);
     let mut cc = Command::new("nice");
     cc.arg("cc").args(CFLAGS).args(WARN).args(SANITIZE);
-    cc.arg("-I").arg(work_dir().join("gen")).arg("-I").arg(root().join("include")).arg("-I").arg(root().join("tests/conformance"));
+    cc.arg("-I")
+        .arg(work_dir().join("gen"))
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg("-I")
+        .arg(root().join("tests/conformance"));
     cc.arg(&p.source).arg(&obj);
     cc.arg("-L").arg(work_dir()).arg("-lstdb_client").arg("-lpthread").arg(format!("-Wl,-rpath,{}", work_dir().display()));
     cc.arg("-o").arg(&exe);
@@ -218,8 +227,7 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|e| e == "c"))
         .collect();
     sources.sort();
-    let programs: Vec<&'static Program> =
-        sources.into_iter().map(|s| &*Box::leak(Box::new(parse_program(s)))).collect();
+    let programs: Vec<&'static Program> = sources.into_iter().map(|s| &*Box::leak(Box::new(parse_program(s)))).collect();
     let mut trials = Vec::new();
     for p in programs {
         let cases: Vec<Option<String>> =

@@ -25,7 +25,9 @@ fn on_connect_receives_identity_token_and_connection_id() {
     let seen = Arc::new(Mutex::new(None));
     let s = seen.clone();
     let conn = builder(&db)
-        .on_connect(move |c, identity, token, cid| *s.lock().unwrap() = Some((identity, token.to_owned(), cid, c.connection_id())))
+        .on_connect(move |c, identity, token, cid| {
+            *s.lock().unwrap() = Some((identity, token.to_owned(), cid, c.connection_id()))
+        })
         .build()
         .unwrap();
     assert!(tick_until(&conn, || seen.lock().unwrap().is_some()));
@@ -165,7 +167,10 @@ fn connect_error_tls_against_a_plaintext_server() {
 fn invalid_builder_settings_fail_at_build() {
     assert!(matches!(DbConnection::builder().with_module_name("x").build(), Err(Error::InvalidState(_))));
     assert!(matches!(DbConnection::builder().with_uri("ftp://h").with_module_name("x").build(), Err(Error::InvalidArgument(_))));
-    assert!(matches!(DbConnection::builder().with_uri("http://h").with_module_name("bad name").build(), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        DbConnection::builder().with_uri("http://h").with_module_name("bad name").build(),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 #[test]
@@ -273,7 +278,10 @@ fn bad_calls_are_rejected_before_anything_is_sent() {
     // fail(message: String) with invalid UTF-8.
     let bad_utf8 = [2u8, 0, 0, 0, 0xff, 0xfe];
     assert!(matches!(conn.call_reducer("fail", &bad_utf8, CallReducerFlags::FullUpdate), Err(Error::InvalidArgument(_))));
-    assert!(matches!(conn.call_reducer("client_connected", &[], CallReducerFlags::FullUpdate), Err(Error::InvalidArgument(_)) | Err(Error::UnknownReducer(_))));
+    assert!(matches!(
+        conn.call_reducer("client_connected", &[], CallReducerFlags::FullUpdate),
+        Err(Error::InvalidArgument(_)) | Err(Error::UnknownReducer(_))
+    ));
     assert_eq!(conn.metrics().reducer_calls, sent, "nothing was sent");
     assert!(matches!(conn.on_reducer("no_such_reducer", |_, _| {}), Err(Error::UnknownReducer(_))));
 }
@@ -292,11 +300,7 @@ fn no_success_notify_suppresses_only_success_without_subscription() {
     tick_for(&conn, Duration::from_millis(300));
     let seen = seen.lock().unwrap();
     // The 1.2.0 server drops failures of NoSuccessNotify calls too (protocol notes §4.4).
-    assert_eq!(
-        *seen,
-        vec![("no_op".to_owned(), Status::Committed)],
-        "only the FullUpdate no_op is reported: {seen:?}"
-    );
+    assert_eq!(*seen, vec![("no_op".to_owned(), Status::Committed)], "only the FullUpdate no_op is reported: {seen:?}");
 }
 
 #[test]

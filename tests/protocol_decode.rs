@@ -15,8 +15,7 @@ use spacetimedb_primitives::TableId;
 use stdb_client::protocol::client_message::{call_reducer, one_off_query, subscribe_multi, unsubscribe_multi};
 use stdb_client::protocol::reader::Reader;
 use stdb_client::protocol::server_message::{
-    decode_frame, decode_frame_sized, decode_message, DatabaseUpdate, DecodeLimits, ServerMessage, TableUpdate,
-    UpdateStatus,
+    decode_frame, decode_frame_sized, decode_message, DatabaseUpdate, DecodeLimits, ServerMessage, TableUpdate, UpdateStatus,
 };
 use stdb_client::protocol::{CallReducerFlags, DecodeError, DecodeErrorKind, RowList};
 
@@ -200,8 +199,7 @@ fn frame(tag: u8, body: &[u8]) -> Bytes {
 /// Decodes `body` framed with each compression tag; all three must agree (checked by `check`).
 fn decode_all_framings(body: &[u8], check: impl Fn(&ServerMessage)) {
     for tag in [0u8, 1, 2] {
-        let (msg, size) = decode_frame_sized(frame(tag, body), LIMITS)
-            .unwrap_or_else(|e| panic!("frame tag {tag}: {e}"));
+        let (msg, size) = decode_frame_sized(frame(tag, body), LIMITS).unwrap_or_else(|e| panic!("frame tag {tag}: {e}"));
         assert_eq!(size, body.len(), "decompressed size, frame tag {tag}");
         check(&msg);
     }
@@ -287,12 +285,7 @@ fn tx_update(status: ws::UpdateStatus<BsatnFormat>, args: &[u8]) -> ws::ServerMe
         timestamp: Timestamp::from_micros_since_unix_epoch(1_717_171_717_171_717),
         caller_identity: ident(7),
         caller_connection_id: ConnectionId::from_u128(0x0011_2233_4455_6677_8899_aabb_ccdd_eeff),
-        reducer_call: ws::ReducerCallInfo {
-            reducer_name: "add_player".into(),
-            reducer_id: 3,
-            args: args.into(),
-            request_id: 77,
-        },
+        reducer_call: ws::ReducerCallInfo { reducer_name: "add_player".into(), reducer_id: 3, args: args.into(), request_id: 77 },
         energy_quanta_used: EnergyQuanta { quanta: u128::MAX - 5 },
         total_host_execution_duration: TimeDuration::from_micros(987_654),
     })
@@ -625,11 +618,7 @@ fn identity_token_matches_section_7() {
     want.extend(&id_bytes);
     want.extend(hex("03 00 00 00 74 6f 6b"));
     want.extend(&cid_bytes);
-    let official = encode(&ws::ServerMessage::IdentityToken(ws::IdentityToken {
-        identity,
-        token: "tok".into(),
-        connection_id,
-    }));
+    let official = encode(&ws::ServerMessage::IdentityToken(ws::IdentityToken { identity, token: "tok".into(), connection_id }));
     assert_eq!(official, want);
 
     let mut f = vec![0u8];
@@ -706,11 +695,7 @@ fn transaction_update_matches_section_7() {
         status: ws::UpdateStatus::Committed(build_db(&[TableSpec {
             id: 4097,
             name: "t".into(),
-            queries: vec![QuSpec {
-                comp: Comp::None,
-                deletes: empty(),
-                inserts: fixed(4, vec![le_u32(1), le_u32(2)]),
-            }],
+            queries: vec![QuSpec { comp: Comp::None, deletes: empty(), inserts: fixed(4, vec![le_u32(1), le_u32(2)]) }],
         }])),
         timestamp: Timestamp::from_micros_since_unix_epoch(1_000_000),
         caller_identity: ident(1),
@@ -817,8 +802,7 @@ fn corpus() -> Vec<Vec<u8>> {
         encode(&ws::ServerMessage::OneOffQueryResponse(ws::OneOffQueryResponse {
             message_id: vec![1, 2].into(),
             error: Some("e".into()),
-            tables: vec![ws::OneOffTable { table_name: "t".into(), rows: build_list(&offsets(vec![row_var(1, "x")])) }]
-                .into(),
+            tables: vec![ws::OneOffTable { table_name: "t".into(), rows: build_list(&offsets(vec![row_var(1, "x")])) }].into(),
             total_host_execution_duration: TimeDuration::from_micros(3),
         })),
         encode(&ws::ServerMessage::SubscribeApplied(ws::SubscribeApplied {
@@ -895,7 +879,9 @@ fn trailing_bytes_are_an_error() {
     let qu = ws::QueryUpdate::<BsatnFormat> { deletes: build_list(&empty()), inserts: build_list(&empty()) };
     let mut inner = bsatn::to_vec(&qu).unwrap();
     inner.push(7);
-    for nested in [ws::CompressableQueryUpdate::Gzip(gzip(&inner).into()), ws::CompressableQueryUpdate::Brotli(brotli(&inner).into())] {
+    for nested in
+        [ws::CompressableQueryUpdate::Gzip(gzip(&inner).into()), ws::CompressableQueryUpdate::Brotli(brotli(&inner).into())]
+    {
         let body = encode(&ws::ServerMessage::TransactionUpdateLight(ws::TransactionUpdateLight {
             request_id: 1,
             update: ws::DatabaseUpdate {
@@ -980,7 +966,8 @@ fn invalid_utf8_is_an_error() {
 /// A TransactionUpdateLight with one table and one uncompressed query update whose deletes are
 /// `deletes` (raw row-list bytes) and whose inserts are empty.
 fn light_with_deletes(deletes: &[u8]) -> Vec<u8> {
-    let mut m = hex("00 | 02 | 01 00 00 00 | 01 00 00 00 | 01 00 00 00 | 01 00 00 00 74 | 00 00 00 00 00 00 00 00 | 01 00 00 00 | 00");
+    let mut m =
+        hex("00 | 02 | 01 00 00 00 | 01 00 00 00 | 01 00 00 00 | 01 00 00 00 74 | 00 00 00 00 00 00 00 00 | 01 00 00 00 | 00");
     m.extend_from_slice(deletes);
     m.extend(hex("01 00000000 00000000"));
     m
@@ -1028,7 +1015,8 @@ fn hostile_counts_are_errors_without_allocating() {
     m.extend([0u8; 16]);
     assert!(matches!(err(&m).kind, DecodeErrorKind::Truncated { .. }));
     // A nested compressed query update claiming 4 GiB of compressed bytes.
-    let mut m = hex("00 | 02 | 01 00 00 00 | 01 00 00 00 | 01 00 00 00 | 01 00 00 00 74 | 00 00 00 00 00 00 00 00 | 01 00 00 00 | 02");
+    let mut m =
+        hex("00 | 02 | 01 00 00 00 | 01 00 00 00 | 01 00 00 00 | 01 00 00 00 74 | 00 00 00 00 00 00 00 00 | 01 00 00 00 | 02");
     m.extend(huge);
     m.extend([0u8; 32]);
     assert!(matches!(err(&m).kind, DecodeErrorKind::Truncated { .. }));
@@ -1093,10 +1081,8 @@ fn corrupt_compressed_bodies_are_errors() {
         let _ = err(&[tag]);
     }
     // Nested: gzip bytes labelled brotli and vice versa, and plain garbage.
-    let qu = ws::QueryUpdate::<BsatnFormat> {
-        deletes: build_list(&empty()),
-        inserts: build_list(&offsets(vec![row_var(1, "abc")])),
-    };
+    let qu =
+        ws::QueryUpdate::<BsatnFormat> { deletes: build_list(&empty()), inserts: build_list(&offsets(vec![row_var(1, "abc")])) };
     let raw = bsatn::to_vec(&qu).unwrap();
     for nested in [
         ws::CompressableQueryUpdate::Brotli(gzip(&raw).into()),
@@ -1109,7 +1095,12 @@ fn corrupt_compressed_bodies_are_errors() {
         let body = encode(&ws::ServerMessage::TransactionUpdateLight(ws::TransactionUpdateLight {
             request_id: 1,
             update: ws::DatabaseUpdate {
-                tables: vec![ws::TableUpdate { table_id: TableId(1), table_name: "t".into(), num_rows: 1, updates: vec![nested].into() }],
+                tables: vec![ws::TableUpdate {
+                    table_id: TableId(1),
+                    table_name: "t".into(),
+                    num_rows: 1,
+                    updates: vec![nested].into(),
+                }],
             },
         }));
         let _ = err(&framed(&body));

@@ -9,23 +9,14 @@ use std::fmt::Write;
 
 pub fn functions(m: &Module, t: &Ty) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "/* ---- {} ---- */\n",
-        crate::ctypes::comment_text(&describe(m, t))
-    );
+    let _ = writeln!(s, "/* ---- {} ---- */\n", crate::ctypes::comment_text(&describe(m, t)));
     s.push_str(&free_fn(m, t));
     s.push_str(&eq_fn(m, t));
     s.push_str(&write_fn(m, t));
     s.push_str(&encode_fn(m, t));
     s.push_str(&decode_fn(m, t));
     let stem = m.stem_of(t);
-    let _ = writeln!(
-        s,
-        "{}_FORMAT_FN({stem}, {})\n",
-        m.prefix.to_ascii_uppercase(),
-        m.c_type(t)
-    );
+    let _ = writeln!(s, "{}_FORMAT_FN({stem}, {})\n", m.prefix.to_ascii_uppercase(), m.c_type(t));
     s
 }
 
@@ -35,7 +26,11 @@ fn free_fn(m: &Module, t: &Ty) -> String {
     match t {
         Ty::Array(e) => {
             if e.has_heap(m) {
-                let _ = writeln!(b, "    size_t i;\n    if (!v) return;\n    for (i = 0; i < v->len; i++) {}_free(&v->data[i]);", m.fstem(e));
+                let _ = writeln!(
+                    b,
+                    "    size_t i;\n    if (!v) return;\n    for (i = 0; i < v->len; i++) {}_free(&v->data[i]);",
+                    m.fstem(e)
+                );
             } else {
                 b.push_str("    if (!v) return;\n");
             }
@@ -171,12 +166,7 @@ fn write_fn(m: &Module, t: &Ty) -> String {
 }
 
 fn encode_fn(m: &Module, t: &Ty) -> String {
-    let (f, c, p, pu) = (
-        m.fstem(t),
-        m.c_type(t),
-        &m.prefix,
-        m.prefix.to_ascii_uppercase(),
-    );
+    let (f, c, p, pu) = (m.fstem(t), m.c_type(t), &m.prefix, m.prefix.to_ascii_uppercase());
     let b = match t {
         Ty::Array(e) => format!(
             "    int32_t rc;\n    size_t i;\n    if (!buf || !v || (!v->data && v->len)) return STDB_ERR_NULL;\n    if ((rc = {p}_write_len(buf, v->len)) != STDB_OK) return rc;\n    for (i = 0; i < v->len; i++)\n        if ((rc = {}_encode(buf, &v->data[i])) != STDB_OK) return rc;\n    return STDB_OK;\n",
@@ -225,12 +215,7 @@ fn encode_fn(m: &Module, t: &Ty) -> String {
 }
 
 fn decode_fn(m: &Module, t: &Ty) -> String {
-    let (f, c, p, pu) = (
-        m.fstem(t),
-        m.c_type(t),
-        &m.prefix,
-        m.prefix.to_ascii_uppercase(),
-    );
+    let (f, c, p, pu) = (m.fstem(t), m.c_type(t), &m.prefix, m.prefix.to_ascii_uppercase());
     let b = match t {
         Ty::Array(e) => format!(
             "    size_t n, i;\n    int32_t rc;\n    {ec} *data;\n    out->data = NULL;\n    out->len = 0;\n    if ({p}_read_len(r, {min}, &n)) return {pu}_ERR_DECODE;\n    if (n == 0) return STDB_OK;\n    data = ({ec} *)calloc(n, sizeof *data);\n    if (!data) return {pu}_ERR_NOMEM;\n    out->data = data;\n    out->len = n;\n    for (i = 0; i < n; i++) {{\n        if ((rc = {ef}_decode(r, &data[i])) != STDB_OK) {{\n            {f}_free(out);\n            return rc;\n        }}\n    }}\n    return STDB_OK;\n",

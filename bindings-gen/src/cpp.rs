@@ -14,8 +14,8 @@ use std::fmt::Write;
 /// Locals and fixed parameters of the generated table methods; column parameters are renamed
 /// around them.
 const TABLE_LOCALS: &[&str] = &[
-    "found", "c", "key", "conn_", "db_", "lo", "hi", "lo_c", "hi_c", "lower", "upper", "key0",
-    "key1", "key2", "key3", "key4", "key5", "key6", "key7",
+    "found", "c", "key", "conn_", "db_", "lo", "hi", "lo_c", "hi_c", "lower", "upper", "key0", "key1", "key2", "key3", "key4",
+    "key5", "key6", "key7",
 ];
 
 /// Locals and fixed parameters of the generated reducer calls.
@@ -107,28 +107,14 @@ impl Cx<'_> {
 
     /// `detail::Owned<CT, free>` guard type for C values of `t`.
     fn owned(&self, t: &Ty) -> String {
-        format!(
-            "::{}::detail::Owned<{}, &::{}_free>",
-            self.ns,
-            self.c(t),
-            self.m.fstem(t)
-        )
+        format!("::{}::detail::Owned<{}, &::{}_free>", self.ns, self.c(t), self.m.fstem(t))
     }
 }
 
 pub fn wrapper(m: &Module, opts: &Options) -> String {
-    let cx = Cx {
-        m,
-        ns: m.prefix.clone(),
-        p: m.prefix.clone(),
-    };
+    let cx = Cx { m, ns: m.prefix.clone(), p: m.prefix.clone() };
     let (p, ns, pu) = (&cx.p, &cx.ns, m.prefix.to_ascii_uppercase());
-    let mut s = crate::banner(
-        m,
-        opts,
-        &format!("{p}.hpp"),
-        "C++17 wrapper over the generated C bindings (header-only).",
-    );
+    let mut s = crate::banner(m, opts, &format!("{p}.hpp"), "C++17 wrapper over the generated C bindings (header-only).");
     let _ = write!(
         s,
         r#"/*
@@ -258,7 +244,9 @@ struct Handler {{
 
 fn builtin_types(cx: &Cx) -> String {
     let (p, ns) = (&cx.p, &cx.ns);
-    let mut s = String::from("/* ==== Builtin types ================================================================================ */\n\n");
+    let mut s = String::from(
+        "/* ==== Builtin types ================================================================================ */\n\n",
+    );
     for (name, c, ctor, ctor_arg) in [
         ("U128", "u128", "from_u64", "uint64_t"),
         ("I128", "i128", "from_i64", "int64_t"),
@@ -271,10 +259,9 @@ fn builtin_types(cx: &Cx) -> String {
             bits = if c.ends_with("128") { 128 } else { 256 }
         );
     }
-    for (name, c, cty, what) in [
-        ("Identity", "identity", "stdb_identity", "64"),
-        ("ConnectionId", "connection_id", "stdb_connection_id", "32"),
-    ] {
+    for (name, c, cty, what) in
+        [("Identity", "identity", "stdb_identity", "64"), ("ConnectionId", "connection_id", "stdb_connection_id", "32")]
+    {
         let _ = writeln!(
             s,
             "/* The library's `{cty}` (little-endian bytes); to_hex gives SpacetimeDB's {what}-digit big-endian hex. */\nstruct {name} {{\n    ::{cty} raw{{}};\n    {name}() = default;\n    explicit {name}(const ::{cty} &r) : raw(r) {{}}\n    std::string to_hex() const {{ return detail::format_c(::{p}_{c}_format, raw); }}\n    std::string to_string() const {{ return to_hex(); }}\n    bool operator==(const {name} &o) const {{ return ::{p}_{c}_eq(&raw, &o.raw); }}\n    bool operator!=(const {name} &o) const {{ return !(*this == o); }}\n}};\n"
@@ -290,7 +277,9 @@ fn builtin_types(cx: &Cx) -> String {
 
 fn module_types(cx: &Cx) -> String {
     let m = cx.m;
-    let mut s = String::from("/* ==== Module types ================================================================================= */\n\n");
+    let mut s = String::from(
+        "/* ==== Module types ================================================================================= */\n\n",
+    );
     for t in &m.order {
         let Ty::Named(i) = t else { continue };
         let n = &m.named[*i];
@@ -313,41 +302,19 @@ fn module_types(cx: &Cx) -> String {
                 let eq = if fields.is_empty() {
                     "true".to_string()
                 } else {
-                    fields
-                        .iter()
-                        .map(|f| format!("{m_} == o.{m_}", m_ = f.member))
-                        .collect::<Vec<_>>()
-                        .join(" && ")
+                    fields.iter().map(|f| format!("{m_} == o.{m_}", m_ = f.member)).collect::<Vec<_>>().join(" && ")
                 };
                 let _ = writeln!(
                     s,
                     "    bool operator==(const {name} &o) const {{ {}return {eq}; }}",
-                    if fields.is_empty() {
-                        "(void)o;\n        "
-                    } else {
-                        ""
-                    }
+                    if fields.is_empty() { "(void)o;\n        " } else { "" }
                 );
-                let _ = writeln!(
-                    s,
-                    "    bool operator!=(const {name} &o) const {{ return !(*this == o); }}\n}};\n"
-                );
+                let _ = writeln!(s, "    bool operator!=(const {name} &o) const {{ return !(*this == o); }}\n}};\n");
             }
             Kind::Sum(vs) => {
-                let alts: Vec<String> = vs
-                    .iter()
-                    .map(|v| {
-                        if v.ty == Ty::Unit {
-                            "std::monostate".into()
-                        } else {
-                            cx.ty(&v.ty)
-                        }
-                    })
-                    .collect();
-                let ctors = names::dedupe(
-                    vs.iter().map(|v| v.member.clone()).collect(),
-                    &["Tag", "value", "tag", name, "Value"],
-                );
+                let alts: Vec<String> =
+                    vs.iter().map(|v| if v.ty == Ty::Unit { "std::monostate".into() } else { cx.ty(&v.ty) }).collect();
+                let ctors = names::dedupe(vs.iter().map(|v| v.member.clone()).collect(), &["Tag", "value", "tag", name, "Value"]);
                 let _ = writeln!(s, "struct {name} {{\n    enum class Tag : uint8_t {{");
                 for (k, v) in vs.iter().enumerate() {
                     let _ = writeln!(s, "        {} = {k},", v.member);
@@ -380,12 +347,7 @@ fn conversions(cx: &Cx) -> String {
         s,
         "inline std::string from_c(const ::{p}_string &c) {{ return str(c.data, c.len); }}\ninline void to_c(const std::string &v, ::{p}_string *out) {{ check(::{p}_string_from(v.data(), v.size(), out), \"string\"); }}\ninline ::{ns}::Bytes from_c(const ::{p}_bytes &c) {{ return c.len ? ::{ns}::Bytes(c.data, c.data + c.len) : ::{ns}::Bytes(); }}\ninline void to_c(const ::{ns}::Bytes &v, ::{p}_bytes *out) {{\n    out->data = alloc_array<uint8_t>(v.size());\n    out->len = v.size();\n    if (!v.empty()) std::memcpy(out->data, v.data(), v.size());\n}}"
     );
-    for (name, c) in [
-        ("U128", "u128"),
-        ("I128", "i128"),
-        ("U256", "u256"),
-        ("I256", "i256"),
-    ] {
+    for (name, c) in [("U128", "u128"), ("I128", "i128"), ("U256", "u256"), ("I256", "i256")] {
         let _ = writeln!(s, "inline ::{ns}::{name} from_c(const ::{p}_{c} &c) {{ return ::{ns}::{name}(c); }}\ninline void to_c(const ::{ns}::{name} &v, ::{p}_{c} *out) {{ *out = v.raw; }}");
     }
     let _ = writeln!(
@@ -431,65 +393,55 @@ fn conversions(cx: &Cx) -> String {
                     cx.stmt_to_c(e, "*v", "&out->value")
                 );
             }
-            Ty::Named(i) => {
-                match &m.named[*i].kind {
-                    Kind::Product(fields) => {
-                        let mut a = format!("inline {cpp} from_c(const {c} &c) {{\n    {cpp} v;\n");
-                        let mut b = format!("inline void to_c(const {cpp} &v, {c} *out) {{\n");
-                        if fields.is_empty() {
-                            a = format!("inline {cpp} from_c(const {c} &) {{\n    {cpp} v;\n");
-                            b = format!("inline void to_c(const {cpp} &, {c} *out) {{\n    out->unused_ = 0;\n");
-                        }
-                        for f in fields {
+            Ty::Named(i) => match &m.named[*i].kind {
+                Kind::Product(fields) => {
+                    let mut a = format!("inline {cpp} from_c(const {c} &c) {{\n    {cpp} v;\n");
+                    let mut b = format!("inline void to_c(const {cpp} &v, {c} *out) {{\n");
+                    if fields.is_empty() {
+                        a = format!("inline {cpp} from_c(const {c} &) {{\n    {cpp} v;\n");
+                        b = format!("inline void to_c(const {cpp} &, {c} *out) {{\n    out->unused_ = 0;\n");
+                    }
+                    for f in fields {
+                        let _ = writeln!(a, "    v.{m_} = {};", cx.expr_from_c(&f.ty, &format!("c.{}", f.member)), m_ = f.member);
+                        let _ = writeln!(
+                            b,
+                            "    {}",
+                            cx.stmt_to_c(&f.ty, &format!("v.{}", f.member), &format!("&out->{}", f.member))
+                        );
+                    }
+                    a.push_str("    return v;\n}\n");
+                    b.push_str("}\n");
+                    s.push_str(&a);
+                    s.push_str(&b);
+                }
+                Kind::Sum(vs) => {
+                    let mut a = format!("inline {cpp} from_c(const {c} &c) {{\n    {cpp} v;\n    switch (c.tag) {{\n");
+                    let mut b = format!("inline void to_c(const {cpp} &v, {c} *out) {{\n    switch (v.value.index()) {{\n");
+                    for (k, var) in vs.iter().enumerate() {
+                        let en = format!("::{p}_{}", var.enumerator);
+                        if var.ty == Ty::Unit {
+                            let _ = writeln!(a, "    case {en}:\n        v.value.template emplace<{k}>();\n        break;");
+                            let _ = writeln!(b, "    case {k}:\n        out->tag = {en};\n        break;");
+                        } else {
                             let _ = writeln!(
                                 a,
-                                "    v.{m_} = {};",
-                                cx.expr_from_c(&f.ty, &format!("c.{}", f.member)),
-                                m_ = f.member
+                                "    case {en}:\n        v.value.template emplace<{k}>({});\n        break;",
+                                cx.expr_from_c(&var.ty, &format!("c.value.{}", var.member))
                             );
                             let _ = writeln!(
-                                b,
-                                "    {}",
-                                cx.stmt_to_c(
-                                    &f.ty,
-                                    &format!("v.{}", f.member),
-                                    &format!("&out->{}", f.member)
-                                )
-                            );
-                        }
-                        a.push_str("    return v;\n}\n");
-                        b.push_str("}\n");
-                        s.push_str(&a);
-                        s.push_str(&b);
-                    }
-                    Kind::Sum(vs) => {
-                        let mut a = format!("inline {cpp} from_c(const {c} &c) {{\n    {cpp} v;\n    switch (c.tag) {{\n");
-                        let mut b = format!("inline void to_c(const {cpp} &v, {c} *out) {{\n    switch (v.value.index()) {{\n");
-                        for (k, var) in vs.iter().enumerate() {
-                            let en = format!("::{p}_{}", var.enumerator);
-                            if var.ty == Ty::Unit {
-                                let _ = writeln!(a, "    case {en}:\n        v.value.template emplace<{k}>();\n        break;");
-                                let _ = writeln!(
-                                    b,
-                                    "    case {k}:\n        out->tag = {en};\n        break;"
-                                );
-                            } else {
-                                let _ = writeln!(a, "    case {en}:\n        v.value.template emplace<{k}>({});\n        break;", cx.expr_from_c(&var.ty, &format!("c.value.{}", var.member)));
-                                let _ = writeln!(
                                 b,
                                 "    case {k}:\n        out->tag = {en};\n        {}\n        break;",
                                 cx.stmt_to_c(&var.ty, &format!("std::get<{k}>(v.value)"), &format!("&out->value.{}", var.member))
                             );
-                            }
                         }
-                        a.push_str("    default:\n        break;\n    }\n    return v;\n}\n");
-                        b.push_str("    default:\n        break;\n    }\n}\n");
-                        s.push_str(&a);
-                        s.push_str(&b);
                     }
-                    Kind::Enum(_) => unreachable!(),
+                    a.push_str("    default:\n        break;\n    }\n    return v;\n}\n");
+                    b.push_str("    default:\n        break;\n    }\n}\n");
+                    s.push_str(&a);
+                    s.push_str(&b);
                 }
-            }
+                Kind::Enum(_) => unreachable!(),
+            },
             _ => unreachable!(),
         }
     }
@@ -629,10 +581,7 @@ private:
 
 /// C++ parameter names for a table's columns, clear of [`LOCALS`].
 fn col_params(t: &Table, cols: &[usize]) -> Vec<String> {
-    names::dedupe(
-        cols.iter().map(|&c| t.columns[c].member.clone()).collect(),
-        TABLE_LOCALS,
-    )
+    names::dedupe(cols.iter().map(|&c| t.columns[c].member.clone()).collect(), TABLE_LOCALS)
 }
 
 /// Statements converting C++ parameter `name` (type `t`) into a C value usable as the C API's
@@ -648,11 +597,7 @@ fn c_arg(cx: &Cx, t: &Ty, name: &str, tmp: &str) -> (String, String) {
         (String::new(), format!("{name}.c_str()"))
     } else {
         (
-            format!(
-                "        {} {tmp};\n        {}\n",
-                cx.owned(t),
-                cx.stmt_to_c(t, name, &format!("&{tmp}.v"))
-            ),
+            format!("        {} {tmp};\n        {}\n", cx.owned(t), cx.stmt_to_c(t, name, &format!("&{tmp}.v"))),
             format!("&{tmp}.v"),
         )
     }
@@ -660,7 +605,9 @@ fn c_arg(cx: &Cx, t: &Ty, name: &str, tmp: &str) -> (String, String) {
 
 fn table_classes(cx: &Cx) -> String {
     let (m, p, ns) = (cx.m, &cx.p, &cx.ns);
-    let mut s = String::from("/* ==== Tables ======================================================================================= */\n\n");
+    let mut s = String::from(
+        "/* ==== Tables ======================================================================================= */\n\n",
+    );
     for t in &m.tables {
         let class = &t.cpp_class;
         let ts = format!("::{p}_{}", t.stem);
@@ -669,11 +616,7 @@ fn table_classes(cx: &Cx) -> String {
         let (row_c, rows_owned) = (cx.c(&row_ty), cx.owned(&rows_ty));
         let row_owned = cx.owned(&row_ty);
         let row_from = cx.expr_from_c(&row_ty, "c.v");
-        let _ = writeln!(
-            s,
-            "/* Table `{}`. Handles are owned by the Connection. */",
-            crate::ctypes::comment_text(&t.name)
-        );
+        let _ = writeln!(s, "/* Table `{}`. Handles are owned by the Connection. */", crate::ctypes::comment_text(&t.name));
         let _ = writeln!(
             s,
             "class {class} {{\npublic:\n    using Row = {row};\n    using RowCallback = std::function<void(const EventContext &, const Row &)>;\n    using UpdateCallback = std::function<void(const EventContext &, const Row &old_row, const Row &new_row)>;\n\n    uint64_t count() const {{ return {ts}_count(db_); }}\n\n    /* Calls `f` with each cached row until it returns false. */\n    void for_each(const std::function<bool(const Row &)> &f) const {{\n        IterCtx ctx{{&f, nullptr}};\n        int32_t rc = {ts}_iter(db_, &visit, &ctx);\n        if (ctx.error) std::rethrow_exception(ctx.error);\n        detail::check(rc, \"iterating {tn}\");\n    }}\n\n    /* Every cached row. */\n    std::vector<Row> iter() const {{\n        std::vector<Row> rows;\n        for_each([&rows](const Row &r) {{\n            rows.push_back(r);\n            return true;\n        }});\n        return rows;\n    }}\n",
@@ -739,12 +682,7 @@ fn index_methods(cx: &Cx, t: &Table, ix: &Index, ts: &str, rows_owned: &str) -> 
     let rows_from = cx.expr_from_c(&Ty::Array(Box::new(Ty::Named(t.row))), "c.v");
     // exact
     {
-        let params: Vec<String> = ix
-            .columns
-            .iter()
-            .zip(&pnames)
-            .map(|(&c, n)| cx.param(&t.columns[c].ty, n))
-            .collect();
+        let params: Vec<String> = ix.columns.iter().zip(&pnames).map(|(&c, n)| cx.param(&t.columns[c].ty, n)).collect();
         let mut pre = String::new();
         let mut args = Vec::new();
         for (k, (&c, n)) in ix.columns.iter().zip(&pnames).enumerate() {
@@ -764,11 +702,7 @@ fn index_methods(cx: &Cx, t: &Table, ix: &Index, ts: &str, rows_owned: &str) -> 
     }
     for (k, suf) in suffixes[1..].iter().enumerate() {
         let ranged = &t.columns[ix.columns[k]];
-        let mut params: Vec<String> = ix.columns[..k]
-            .iter()
-            .zip(&pnames)
-            .map(|(&c, n)| cx.param(&t.columns[c].ty, n))
-            .collect();
+        let mut params: Vec<String> = ix.columns[..k].iter().zip(&pnames).map(|(&c, n)| cx.param(&t.columns[c].ty, n)).collect();
         let bt = format!("Bound<{}>", cx.ty(&ranged.ty));
         params.push(format!("const {bt} &lower"));
         params.push(format!("const {bt} &upper"));
@@ -779,20 +713,9 @@ fn index_methods(cx: &Cx, t: &Table, ix: &Index, ts: &str, rows_owned: &str) -> 
             pre.push_str(&p_);
             args.push(a);
         }
-        let bound_c = format!(
-            "::{}_{}",
-            m.prefix,
-            m.bound_stems
-                .iter()
-                .find(|(b, _)| *b == ranged.ty)
-                .unwrap()
-                .1
-        );
+        let bound_c = format!("::{}_{}", m.prefix, m.bound_stems.iter().find(|(b, _)| *b == ranged.ty).unwrap().1);
         for (which, slot) in [("lower", "lo"), ("upper", "hi")] {
-            let _ = write!(
-                pre,
-                "        {bound_c} {slot};\n        {slot}.kind = {which}.kind;\n"
-            );
+            let _ = write!(pre, "        {bound_c} {slot};\n        {slot}.kind = {which}.kind;\n");
             if ranged.ty == Ty::String {
                 let _ = writeln!(pre, "        {slot}.value = {which}.value.c_str();");
             } else if ranged.ty.is_scalar(m) {
@@ -807,11 +730,7 @@ fn index_methods(cx: &Cx, t: &Table, ix: &Index, ts: &str, rows_owned: &str) -> 
                     pre,
                     "        {} {slot}_c;\n        {}\n        {slot}.value = {slot}_c.v;",
                     cx.owned(&ranged.ty),
-                    cx.stmt_to_c(
-                        &ranged.ty,
-                        &format!("{which}.value"),
-                        &format!("&{slot}_c.v")
-                    )
+                    cx.stmt_to_c(&ranged.ty, &format!("{which}.value"), &format!("&{slot}_c.v"))
                 );
             }
         }
@@ -846,12 +765,7 @@ fn claim_pair(n: &mut Names, base: &str) -> String {
     let mut stem = base.to_string();
     loop {
         let on = format!("on_{stem}");
-        let all = [
-            stem.clone(),
-            on.clone(),
-            format!("{on}_fn"),
-            format!("{on}_tramp"),
-        ];
+        let all = [stem.clone(), on.clone(), format!("{on}_fn"), format!("{on}_tramp")];
         if all.iter().all(|x| !n.is_used(x)) {
             n.reserve(&all.iter().map(String::as_str).collect::<Vec<_>>());
             return stem;
@@ -863,9 +777,7 @@ fn claim_pair(n: &mut Names, base: &str) -> String {
 fn db_and_reducers(cx: &Cx) -> String {
     let (m, p) = (cx.m, &cx.p);
     let mut s = String::new();
-    s.push_str(
-        "/* Typed access to the module's tables (`conn->db().TABLE()`). */\nclass Db {\npublic:\n",
-    );
+    s.push_str("/* Typed access to the module's tables (`conn->db().TABLE()`). */\nclass Db {\npublic:\n");
     for t in &m.tables {
         let _ = writeln!(
             s,
@@ -877,11 +789,7 @@ fn db_and_reducers(cx: &Cx) -> String {
     s.push_str("\nprivate:\n    friend class Connection;\n");
     let _ = writeln!(s, "    void init(Connection *conn, const ::{p}_db *db) {{");
     for t in &m.tables {
-        let _ = writeln!(
-            s,
-            "        {a}_.conn_ = conn;\n        {a}_.db_ = db;",
-            a = t.cpp_accessor
-        );
+        let _ = writeln!(s, "        {a}_.conn_ = conn;\n        {a}_.db_ = db;", a = t.cpp_accessor);
     }
     if m.tables.is_empty() {
         s.push_str("        (void)conn;\n        (void)db;\n");
@@ -896,29 +804,13 @@ fn db_and_reducers(cx: &Cx) -> String {
     s.push_str("/* Typed reducer calls and callbacks (`conn->reducers().NAME(args...)`). Arguments are encoded with the\n * generated C codecs; callbacks get decoded arguments (runs without decodable arguments are skipped). */\nclass Reducers {\npublic:\n");
     let names = reducer_names(m);
     for (r, (call, on)) in m.reducers.iter().zip(&names) {
-        let pn = names::dedupe(
-            r.params.iter().map(|p| p.member.clone()).collect(),
-            REDUCER_LOCALS,
-        );
-        let mut params: Vec<String> = r
-            .params
-            .iter()
-            .zip(&pn)
-            .map(|(prm, n)| cx.param(&prm.ty, n))
-            .collect();
+        let pn = names::dedupe(r.params.iter().map(|p| p.member.clone()).collect(), REDUCER_LOCALS);
+        let mut params: Vec<String> = r.params.iter().zip(&pn).map(|(prm, n)| cx.param(&prm.ty, n)).collect();
         params.push("uint32_t flags = STDB_CALL_FULL_UPDATE".into());
         let name_lit = crate::ctypes::c_lit(&r.name);
-        let sig: Vec<String> = r
-            .params
-            .iter()
-            .map(|p| format!("{}: {}", p.name, crate::ctypes::describe(m, &p.ty)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "    /* {}({}) */",
-            crate::ctypes::comment_text(&r.name),
-            crate::ctypes::comment_text(&sig.join(", "))
-        );
+        let sig: Vec<String> = r.params.iter().map(|p| format!("{}: {}", p.name, crate::ctypes::describe(m, &p.ty))).collect();
+        let _ =
+            writeln!(s, "    /* {}({}) */", crate::ctypes::comment_text(&r.name), crate::ctypes::comment_text(&sig.join(", ")));
         let _ = writeln!(s, "    void {call}({}) const {{", params.join(", "));
         match r.args {
             None => {
@@ -933,11 +825,7 @@ fn db_and_reducers(cx: &Cx) -> String {
                 let at = Ty::Named(a);
                 let _ = writeln!(s, "        {} c;", cx.owned(&at));
                 for (prm, n) in r.params.iter().zip(&pn) {
-                    let _ = writeln!(
-                        s,
-                        "        {}",
-                        cx.stmt_to_c(&prm.ty, n, &format!("&c.v.{}", prm.member))
-                    );
+                    let _ = writeln!(s, "        {}", cx.stmt_to_c(&prm.ty, n, &format!("&c.v.{}", prm.member)));
                 }
                 let _ = writeln!(
                     s,
@@ -973,11 +861,8 @@ fn db_and_reducers(cx: &Cx) -> String {
             }
             Some(a) => {
                 let at = Ty::Named(a);
-                let args: Vec<String> = r
-                    .params
-                    .iter()
-                    .map(|prm| cx.expr_from_c(&prm.ty, &format!("c.v.{}", prm.member)))
-                    .collect();
+                let args: Vec<String> =
+                    r.params.iter().map(|prm| cx.expr_from_c(&prm.ty, &format!("c.v.{}", prm.member))).collect();
                 let _ = writeln!(
                     s,
                     "        try {{\n            {} c;\n            if (::{}_from_bsatn(info.args.data, info.args.len, &c.v) != 0) return;\n            ReducerEventContext ctx{{*h->conn, ev, re, detail::reducer_event(info)}};\n            h->fn(ctx, {});\n        }} catch (...) {{\n        }}\n    }}",

@@ -25,9 +25,7 @@ pub fn c_lit(s: &str) -> String {
 
 /// Text safe inside a `/* */` comment.
 pub fn comment_text(s: &str) -> String {
-    s.replace("*/", "* /")
-        .replace("/*", "/ *")
-        .replace(['\n', '\r'], " ")
+    s.replace("*/", "* /").replace("/*", "/ *").replace(['\n', '\r'], " ")
 }
 
 /// A short description of a type in module terms (`Option<Vec<String>>`), for comments.
@@ -55,19 +53,11 @@ pub fn definition(m: &Module, t: &Ty) -> String {
     match t {
         Ty::Array(e) => {
             let _ = writeln!(s, "/* {} */", comment_text(&describe(m, t)));
-            let _ = writeln!(
-                s,
-                "typedef struct {name} {{\n    {} *data;\n    size_t len;\n}} {name};",
-                m.c_type(e)
-            );
+            let _ = writeln!(s, "typedef struct {name} {{\n    {} *data;\n    size_t len;\n}} {name};", m.c_type(e));
         }
         Ty::Option(e) => {
             let _ = writeln!(s, "/* {} */", comment_text(&describe(m, t)));
-            let _ = writeln!(
-                s,
-                "typedef struct {name} {{\n    bool has_value;\n    {} value;\n}} {name};",
-                m.c_type(e)
-            );
+            let _ = writeln!(s, "typedef struct {name} {{\n    bool has_value;\n    {} value;\n}} {name};", m.c_type(e));
         }
         Ty::Named(i) => {
             let n = &m.named[*i];
@@ -79,21 +69,13 @@ pub fn definition(m: &Module, t: &Ty) -> String {
                         s.push_str("    uint8_t unused_; /* C structs cannot be empty */\n");
                     }
                     for f in fields {
-                        let note = if f.member != f.name {
-                            format!(" /* {} */", comment_text(&f.name))
-                        } else {
-                            String::new()
-                        };
+                        let note = if f.member != f.name { format!(" /* {} */", comment_text(&f.name)) } else { String::new() };
                         let _ = writeln!(s, "    {} {};{note}", m.c_type(&f.ty), f.member);
                     }
                     let _ = writeln!(s, "}} {name};");
                 }
                 Kind::Enum(vs) => {
-                    let _ = writeln!(
-                        s,
-                        "/* {} (enum; BSATN: one tag byte) */",
-                        comment_text(&n.display_name)
-                    );
+                    let _ = writeln!(s, "/* {} (enum; BSATN: one tag byte) */", comment_text(&n.display_name));
                     let _ = writeln!(s, "typedef enum {name} {{");
                     for (k, v) in vs.iter().enumerate() {
                         let comma = if k + 1 < vs.len() { "," } else { "" };
@@ -102,21 +84,15 @@ pub fn definition(m: &Module, t: &Ty) -> String {
                     let _ = writeln!(s, "}} {name};");
                 }
                 Kind::Sum(vs) => {
-                    let _ = writeln!(
-                        s,
-                        "/* {} (sum; `tag` says which member of `value` is set) */",
-                        comment_text(&n.display_name)
-                    );
+                    let _ =
+                        writeln!(s, "/* {} (sum; `tag` says which member of `value` is set) */", comment_text(&n.display_name));
                     let _ = writeln!(s, "typedef enum {name}_tag {{");
                     for (k, v) in vs.iter().enumerate() {
                         let comma = if k + 1 < vs.len() { "," } else { "" };
                         let _ = writeln!(s, "    {}_{} = {k}{comma}", m.prefix, v.enumerator);
                     }
                     let _ = writeln!(s, "}} {name}_tag;");
-                    let _ = writeln!(
-                        s,
-                        "typedef struct {name} {{\n    {name}_tag tag;\n    union {{"
-                    );
+                    let _ = writeln!(s, "typedef struct {name} {{\n    {name}_tag tag;\n    union {{");
                     for v in vs.iter().filter(|v| v.ty != Ty::Unit) {
                         let _ = writeln!(s, "        {} {};", m.c_type(&v.ty), v.member);
                     }

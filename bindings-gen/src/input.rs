@@ -14,9 +14,7 @@ pub struct Loaded {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
 /// `sdk-test.schema.json` → `sdk-test`; `quickstart.wasm` → `quickstart`.
@@ -29,13 +27,8 @@ fn stem_name(path: &Path) -> String {
 }
 
 pub fn from_file(path: &Path) -> Result<Loaded, String> {
-    let json =
-        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    Ok(Loaded {
-        json,
-        source: format!("schema file {}", file_name(path)),
-        name: stem_name(path),
-    })
+    let json = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    Ok(Loaded { json, source: format!("schema file {}", file_name(path)), name: stem_name(path) })
 }
 
 pub fn from_server(url: &str, database: &str) -> Result<Loaded, String> {
@@ -48,22 +41,15 @@ pub fn from_server(url: &str, database: &str) -> Result<Loaded, String> {
         base.to_string()
     };
     let full = format!("{base}/v1/database/{database}/schema?version=9");
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(30))
-        .build();
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
     let resp = agent.get(&full).call().map_err(|e| match e {
         ureq::Error::Status(404, _) => {
             format!("GET {full}: 404, no database named `{database}` on {base}")
         }
-        ureq::Error::Status(code, r) => format!(
-            "GET {full}: HTTP {code}: {}",
-            r.into_string().unwrap_or_default()
-        ),
+        ureq::Error::Status(code, r) => format!("GET {full}: HTTP {code}: {}", r.into_string().unwrap_or_default()),
         other => format!("GET {full}: {other}"),
     })?;
-    let json = resp
-        .into_string()
-        .map_err(|e| format!("reading the schema from {full}: {e}"))?;
+    let json = resp.into_string().map_err(|e| format!("reading the schema from {full}: {e}"))?;
     Ok(Loaded {
         json,
         source: format!("database `{database}` (GET /v1/database/{database}/schema?version=9)"),
@@ -76,11 +62,7 @@ pub fn from_server(url: &str, database: &str) -> Result<Loaded, String> {
 pub fn find_standalone() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("STDB_STANDALONE") {
         let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(format!("STDB_STANDALONE={} does not exist", p.display()))
-        };
+        return if p.is_file() { Ok(p) } else { Err(format!("STDB_STANDALONE={} does not exist", p.display())) };
     }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
@@ -116,24 +98,17 @@ pub fn from_wasm(path: &Path) -> Result<Loaded, String> {
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         if err.contains("unrecognized subcommand") {
-            return Err(format!("{} has no `extract-schema` subcommand (it exists in SpacetimeDB 1.2.0); use --schema or --server instead", bin.display()));
+            return Err(format!(
+                "{} has no `extract-schema` subcommand (it exists in SpacetimeDB 1.2.0); use --schema or --server instead",
+                bin.display()
+            ));
         }
-        return Err(format!(
-            "{} extract-schema {} failed ({}): {}",
-            bin.display(),
-            path.display(),
-            out.status,
-            err.trim()
-        ));
+        return Err(format!("{} extract-schema {} failed ({}): {}", bin.display(), path.display(), out.status, err.trim()));
     }
-    let json = String::from_utf8(out.stdout)
-        .map_err(|_| "extract-schema printed invalid UTF-8".to_string())?;
+    let json = String::from_utf8(out.stdout).map_err(|_| "extract-schema printed invalid UTF-8".to_string())?;
     Ok(Loaded {
         json,
-        source: format!(
-            "module {} (spacetimedb-standalone extract-schema)",
-            file_name(path)
-        ),
+        source: format!("module {} (spacetimedb-standalone extract-schema)", file_name(path)),
         name: stem_name(path),
     })
 }

@@ -50,39 +50,29 @@ pub struct Output {
 /// Parses a schema: `RawModuleDefV9` in SATS-JSON as `GET /v1/database/NAME/schema?version=9`
 /// serves it, or wrapped as `{"V9": …}` as `spacetimedb-standalone extract-schema` prints it.
 pub fn parse_schema(json: &str) -> Result<RawModuleDefV9, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| format!("the schema is not valid JSON: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("the schema is not valid JSON: {e}"))?;
     let inner = match &value {
         serde_json::Value::Object(o) if o.len() == 1 && o.contains_key("V9") => o["V9"].to_string(),
         serde_json::Value::Object(o) if o.len() == 1 && o.contains_key("V8BackCompat") => {
-            return Err("the schema is a V8 module definition; bindings-gen needs RawModuleDefV9 (SpacetimeDB 1.0 or newer)".into())
+            return Err(
+                "the schema is a V8 module definition; bindings-gen needs RawModuleDefV9 (SpacetimeDB 1.0 or newer)".into()
+            )
         }
         _ => json.to_string(),
     };
     let wrapper: spacetimedb_sats::serde::SerdeWrapper<RawModuleDefV9> =
-        serde_json::from_str(&inner)
-            .map_err(|e| format!("the schema is not a RawModuleDefV9 JSON document: {e}"))?;
+        serde_json::from_str(&inner).map_err(|e| format!("the schema is not a RawModuleDefV9 JSON document: {e}"))?;
     Ok(wrapper.0)
 }
 
 /// The schema as compact SATS-JSON, as the server serves it (what the generated code embeds).
 pub fn canonical_json(raw: &RawModuleDefV9) -> String {
-    serde_json::to_string(&spacetimedb_sats::serde::SerdeWrapper::new(raw))
-        .expect("a RawModuleDefV9 always serializes")
+    serde_json::to_string(&spacetimedb_sats::serde::SerdeWrapper::new(raw)).expect("a RawModuleDefV9 always serializes")
 }
 
 /// A module or file name → a default prefix: lower case, `[a-z0-9_]`, not starting with a digit.
 pub fn default_prefix(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert_str(0, "m_");
     }
@@ -92,9 +82,7 @@ pub fn default_prefix(name: &str) -> String {
 /// Checks a user-given prefix.
 pub fn check_prefix(prefix: &str) -> Result<(), String> {
     let ok = !prefix.is_empty()
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !prefix.starts_with(|c: char| c.is_ascii_digit())
         && !prefix.starts_with('_')
         && !prefix.starts_with("stdb_")
@@ -105,9 +93,7 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
         ));
     }
     if names::is_reserved(prefix) {
-        return Err(format!(
-            "invalid prefix `{prefix}`: it is a C or C++ keyword"
-        ));
+        return Err(format!("invalid prefix `{prefix}`: it is a C or C++ keyword"));
     }
     Ok(())
 }
@@ -153,12 +139,7 @@ pub fn banner(m: &Module, opts: &Options, file: &str, what: &str) -> String {
 fn c_header(m: &Module, opts: &Options) -> String {
     let p = &m.prefix;
     let pu = p.to_ascii_uppercase();
-    let mut s = banner(
-        m,
-        opts,
-        &format!("{p}.h"),
-        "C bindings for a SpacetimeDB module, over libstdb_client's C ABI.",
-    );
+    let mut s = banner(m, opts, &format!("{p}.h"), "C bindings for a SpacetimeDB module, over libstdb_client's C ABI.");
     let _ = write!(
         s,
         r#"/*
@@ -213,10 +194,7 @@ extern "C" {{
         s.push_str(&ctypes::prototypes(m, t));
         s.push('\n');
     }
-    let _ = writeln!(
-        s,
-        "/* The embedded schema (canonical SATS-JSON of RawModuleDefV9), appended to `out`. */"
-    );
+    let _ = writeln!(s, "/* The embedded schema (canonical SATS-JSON of RawModuleDefV9), appended to `out`. */");
     let _ = writeln!(s, "int32_t {p}_schema_json({p}_buffer *out);\n");
     let _ = writeln!(s, "#ifndef {pu}_CODEC_ONLY\n");
     let _ = writeln!(
@@ -226,10 +204,7 @@ extern "C" {{
     s.push_str(&tables::header(m));
     s.push_str(&reducers::header(m));
     let _ = writeln!(s, "#endif /* {pu}_CODEC_ONLY */\n");
-    let _ = writeln!(
-        s,
-        "#ifdef __cplusplus\n}} /* extern \"C\" */\n#endif\n\n#endif /* {pu}_H */"
-    );
+    let _ = writeln!(s, "#ifdef __cplusplus\n}} /* extern \"C\" */\n#endif\n\n#endif /* {pu}_H */");
     s
 }
 
@@ -269,12 +244,7 @@ fn schema_chunks(json: &str) -> String {
 fn c_source(m: &Module, opts: &Options) -> String {
     let p = &m.prefix;
     let pu = p.to_ascii_uppercase();
-    let mut s = banner(
-        m,
-        opts,
-        &format!("{p}.c"),
-        "C bindings for a SpacetimeDB module (implementation).",
-    );
+    let mut s = banner(m, opts, &format!("{p}.c"), "C bindings for a SpacetimeDB module (implementation).");
     let _ = writeln!(
         s,
         "\n#include \"{p}.h\"\n\n#include <float.h>\n#include <stdarg.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
@@ -284,12 +254,9 @@ fn c_source(m: &Module, opts: &Options) -> String {
     for t in &m.order {
         s.push_str(&codec::functions(m, t));
     }
-    let _ = writeln!(s, "/* ==== Schema ====================================================================================== */\n");
-    let _ = writeln!(
-        s,
-        "static const char *const {p}_schema_chunks[] = {{\n{}}};\n",
-        schema_chunks(&m.schema_json)
-    );
+    let _ =
+        writeln!(s, "/* ==== Schema ====================================================================================== */\n");
+    let _ = writeln!(s, "static const char *const {p}_schema_chunks[] = {{\n{}}};\n", schema_chunks(&m.schema_json));
     let _ = writeln!(
         s,
         "int32_t {p}_schema_json({p}_buffer *out) {{\n    size_t i;\n    int32_t rc;\n    for (i = 0; i < sizeof {p}_schema_chunks / sizeof {p}_schema_chunks[0]; i++)\n        if ((rc = {p}_buffer_append(out, {p}_schema_chunks[i], strlen({p}_schema_chunks[i]))) != STDB_OK) return rc;\n    return STDB_OK;\n}}\n"

@@ -65,15 +65,8 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     let raw = parse_schema(&loaded.json)?;
     let prefix = cli.prefix.unwrap_or_else(|| default_prefix(&loaded.name));
-    let out = generate(
-        &raw,
-        &Options {
-            prefix: prefix.clone(),
-            source: loaded.source,
-        },
-    )?;
-    std::fs::create_dir_all(&cli.out_dir)
-        .map_err(|e| format!("creating {}: {e}", cli.out_dir.display()))?;
+    let out = generate(&raw, &Options { prefix: prefix.clone(), source: loaded.source })?;
+    std::fs::create_dir_all(&cli.out_dir).map_err(|e| format!("creating {}: {e}", cli.out_dir.display()))?;
     for (ext, text) in [("h", &out.header), ("c", &out.source), ("hpp", &out.cpp)] {
         let path = cli.out_dir.join(format!("{prefix}.{ext}"));
         std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;

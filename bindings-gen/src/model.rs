@@ -6,9 +6,7 @@
 //! ScheduleAt never become generated structs; they map to fixed C types.
 
 use crate::names::{self, Names};
-use spacetimedb_lib::db::raw_def::v9::{
-    RawConstraintDataV9, RawIndexAlgorithm, RawModuleDefV9, TableAccess,
-};
+use spacetimedb_lib::db::raw_def::v9::{RawConstraintDataV9, RawIndexAlgorithm, RawModuleDefV9, TableAccess};
 use spacetimedb_sats::{AlgebraicType, ProductType, SumType};
 use std::collections::HashMap;
 
@@ -77,17 +75,7 @@ impl Ty {
     /// Passed by value in C signatures (everything else by `const T *`, strings as `const char *`).
     pub fn is_scalar(&self, m: &Module) -> bool {
         match self {
-            Ty::Bool
-            | Ty::I8
-            | Ty::U8
-            | Ty::I16
-            | Ty::U16
-            | Ty::I32
-            | Ty::U32
-            | Ty::I64
-            | Ty::U64
-            | Ty::F32
-            | Ty::F64 => true,
+            Ty::Bool | Ty::I8 | Ty::U8 | Ty::I16 | Ty::U16 | Ty::I32 | Ty::U32 | Ty::I64 | Ty::U64 | Ty::F32 | Ty::F64 => true,
             Ty::Named(i) => matches!(m.named[*i].kind, Kind::Enum(_)),
             _ => false,
         }
@@ -372,14 +360,7 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
     for (_, stem) in BUILTINS {
         names.claim(stem, TYPE_SUFFIXES);
     }
-    let mut b = Builder {
-        raw,
-        named: Vec::new(),
-        by_ref: HashMap::new(),
-        anon: HashMap::new(),
-        names,
-        pending: Vec::new(),
-    };
+    let mut b = Builder { raw, named: Vec::new(), by_ref: HashMap::new(), anon: HashMap::new(), names, pending: Vec::new() };
 
     // 1. Every product/sum in the typespace that has a name (or no name) gets a definition,
     //    in typespace order, so names are stable whatever uses them.
@@ -395,10 +376,7 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
     for (i, ty) in raw.typespace.types.iter().enumerate() {
         let i = i as u32;
         if is_nominal(ty) {
-            let name = type_names
-                .get(&i)
-                .cloned()
-                .unwrap_or_else(|| format!("Type{i}"));
+            let name = type_names.get(&i).cloned().unwrap_or_else(|| format!("Type{i}"));
             b.intern_ref(i, &name)?;
         }
     }
@@ -411,22 +389,15 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
     for t in &raw.tables {
         let name = t.name.to_string();
         let r = t.product_type_ref.idx() as u32;
-        let row = *b.by_ref.get(&r).ok_or_else(|| {
-            format!("table `{name}`: its row type (typespace entry {r}) is not a product type")
-        })?;
+        let row = *b
+            .by_ref
+            .get(&r)
+            .ok_or_else(|| format!("table `{name}`: its row type (typespace entry {r}) is not a product type"))?;
         let Kind::Product(fields) = &b.named[row].kind else {
-            return Err(format!(
-                "table `{name}`: its row type is not a product type"
-            ));
+            return Err(format!("table `{name}`: its row type is not a product type"));
         };
-        let columns: Vec<Column> = fields
-            .iter()
-            .map(|f| Column {
-                name: f.name.clone(),
-                member: f.member.clone(),
-                ty: f.ty.clone(),
-            })
-            .collect();
+        let columns: Vec<Column> =
+            fields.iter().map(|f| Column { name: f.name.clone(), member: f.member.clone(), ty: f.ty.clone() }).collect();
         let col = |c: usize| -> Result<usize, String> {
             if c < columns.len() {
                 Ok(c)
@@ -437,11 +408,7 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
         let primary_key = match t.primary_key.as_singleton() {
             Some(c) => Some(col(c.idx())?),
             None if t.primary_key.is_empty() => None,
-            None => {
-                return Err(format!(
-                    "table `{name}`: multi-column primary keys are not supported"
-                ))
-            }
+            None => return Err(format!("table `{name}`: multi-column primary keys are not supported")),
         };
         let mut unique_columns = Vec::new();
         for c in &t.constraints {
@@ -475,10 +442,7 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
         ]);
         for ix in &t.indexes {
             let cols = match &ix.algorithm {
-                RawIndexAlgorithm::BTree { columns } => columns
-                    .iter()
-                    .map(|c| col(c.idx()))
-                    .collect::<Result<Vec<_>, _>>()?,
+                RawIndexAlgorithm::BTree { columns } => columns.iter().map(|c| col(c.idx())).collect::<Result<Vec<_>, _>>()?,
                 RawIndexAlgorithm::Direct { column } => vec![col(column.idx())?],
                 _ => continue,
             };
@@ -489,17 +453,10 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
             let suffixes = index_suffixes(&cols, &columns);
             let suffixes: Vec<&str> = suffixes.iter().map(String::as_str).collect();
             let stem = index_stems.claim(&names::sanitize(base), &suffixes);
-            indexes.push(Index {
-                name: server_name.to_string(),
-                stem,
-                columns: cols,
-            });
+            indexes.push(Index { name: server_name.to_string(), stem, columns: cols });
         }
         let stem_base = names::sanitize(&name);
-        let stem = b.names.claim(
-            &stem_base,
-            &table_suffixes(&columns, &unique_columns, &indexes),
-        );
+        let stem = b.names.claim(&stem_base, &table_suffixes(&columns, &unique_columns, &indexes));
         let member = table_stems.claim(&names::member(&name), &[]);
         tables.push(Table {
             cpp_class: String::new(),
@@ -555,32 +512,16 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
             ],
         );
         for (i, (e, member)) in r.params.elements.iter().zip(members).enumerate() {
-            let pname = e
-                .name
-                .as_deref()
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("arg{i}"));
+            let pname = e.name.as_deref().map(str::to_owned).unwrap_or_else(|| format!("arg{i}"));
             let ty = b.convert(&e.algebraic_type, &format!("{name}_{pname}"), 0)?;
-            params.push(Param {
-                name: pname,
-                member,
-                ty,
-            });
+            params.push(Param { name: pname, member, ty });
         }
         let args = if params.is_empty() {
             None
         } else {
-            let fields = params
-                .iter()
-                .map(|p| Field {
-                    name: p.name.clone(),
-                    member: p.member.clone(),
-                    ty: p.ty.clone(),
-                })
-                .collect();
-            let stem = b
-                .names
-                .claim(&format!("reducer_{stem}_args"), TYPE_SUFFIXES);
+            let fields =
+                params.iter().map(|p| Field { name: p.name.clone(), member: p.member.clone(), ty: p.ty.clone() }).collect();
+            let stem = b.names.claim(&format!("reducer_{stem}_args"), TYPE_SUFFIXES);
             b.named.push(Named {
                 display_name: format!("{name} arguments"),
                 stem,
@@ -589,13 +530,7 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
             });
             Some(b.named.len() - 1)
         };
-        reducers.push(Reducer {
-            cpp_name: names::member(&name),
-            name,
-            stem,
-            params,
-            args,
-        });
+        reducers.push(Reducer { cpp_name: names::member(&name), name, stem, params, args });
     }
     // Anonymous types met in reducer params.
     b.fill_pending()?;
@@ -635,13 +570,13 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
     for n in &m.named {
         if let Kind::Sum(vs) | Kind::Enum(vs) = &n.kind {
             if vs.is_empty() {
-                return Err(format!("type `{}` is an empty sum type (it has no values); bindings-gen cannot represent it", n.display_name));
-            }
-            if vs.len() > 256 {
                 return Err(format!(
-                    "type `{}` has more than 256 variants",
+                    "type `{}` is an empty sum type (it has no values); bindings-gen cannot represent it",
                     n.display_name
                 ));
+            }
+            if vs.len() > 256 {
+                return Err(format!("type `{}` has more than 256 variants", n.display_name));
             }
         }
     }
@@ -651,17 +586,8 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
 }
 
 /// Suffixes every type stem owns (its functions and helper types).
-pub const TYPE_SUFFIXES: &[&str] = &[
-    "_encode",
-    "_decode",
-    "_from_bsatn",
-    "_to_bsatn",
-    "_free",
-    "_eq",
-    "_format",
-    "_tag",
-    "_write",
-];
+pub const TYPE_SUFFIXES: &[&str] =
+    &["_encode", "_decode", "_from_bsatn", "_to_bsatn", "_free", "_eq", "_format", "_tag", "_write"];
 
 fn table_suffixes(columns: &[Column], unique: &[usize], indexes: &[Index]) -> Vec<&'static str> {
     let mut s: Vec<String> = [
@@ -691,9 +617,7 @@ fn table_suffixes(columns: &[Column], unique: &[usize], indexes: &[Index]) -> Ve
         }
     }
     // Leaked once per generation run: tiny, and keeps `Names::claim` simple.
-    s.into_iter()
-        .map(|s| &*Box::leak(s.into_boxed_str()))
-        .collect()
+    s.into_iter().map(|s| &*Box::leak(s.into_boxed_str())).collect()
 }
 
 /// Function-name suffixes of one index: `_filter`, and `_range` (one column) or
@@ -758,16 +682,9 @@ impl Builder<'_> {
         if let Some(&i) = self.by_ref.get(&r) {
             return Ok(i);
         }
-        let stem = self
-            .names
-            .claim(&names::sanitize(&name.replace("::", "_")), TYPE_SUFFIXES);
+        let stem = self.names.claim(&names::sanitize(&name.replace("::", "_")), TYPE_SUFFIXES);
         let ty = self.raw.typespace.types[r as usize].clone();
-        self.named.push(Named {
-            display_name: name.to_string(),
-            stem,
-            kind: Kind::Product(vec![]),
-            algebraic_type: ty,
-        });
+        self.named.push(Named { display_name: name.to_string(), stem, kind: Kind::Product(vec![]), algebraic_type: ty });
         let i = self.named.len() - 1;
         self.by_ref.insert(r, i);
         self.pending.push(i);
@@ -793,20 +710,12 @@ impl Builder<'_> {
 
     fn fields(&mut self, p: &ProductType, ctx: &str) -> Result<Vec<Field>, String> {
         let members = names::dedupe(
-            p.elements
-                .iter()
-                .enumerate()
-                .map(|(i, e)| names::member(e.name.as_deref().unwrap_or(&format!("f{i}"))))
-                .collect(),
+            p.elements.iter().enumerate().map(|(i, e)| names::member(e.name.as_deref().unwrap_or(&format!("f{i}")))).collect(),
             &[],
         );
         let mut out = Vec::new();
         for (i, (e, member)) in p.elements.iter().zip(members).enumerate() {
-            let name = e
-                .name
-                .as_deref()
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("{i}"));
+            let name = e.name.as_deref().map(str::to_owned).unwrap_or_else(|| format!("{i}"));
             let ty = self.convert(&e.algebraic_type, &format!("{ctx}_{name}"), 0)?;
             out.push(Field { name, member, ty });
         }
@@ -815,28 +724,15 @@ impl Builder<'_> {
 
     fn sum_kind(&mut self, s: &SumType, ctx: &str, stem: &str) -> Result<Kind, String> {
         let members = names::dedupe(
-            s.variants
-                .iter()
-                .enumerate()
-                .map(|(i, v)| names::member(v.name.as_deref().unwrap_or(&format!("v{i}"))))
-                .collect(),
+            s.variants.iter().enumerate().map(|(i, v)| names::member(v.name.as_deref().unwrap_or(&format!("v{i}")))).collect(),
             &[],
         );
         let mut vs = Vec::new();
         for (i, (v, member)) in s.variants.iter().zip(members).enumerate() {
-            let name = v
-                .name
-                .as_deref()
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("{i}"));
+            let name = v.name.as_deref().map(str::to_owned).unwrap_or_else(|| format!("{i}"));
             let ty = self.convert(&v.algebraic_type, &format!("{ctx}_{name}"), 0)?;
             let enumerator = self.names.claim(&format!("{stem}_{member}"), &[]);
-            vs.push(Variant {
-                name,
-                member,
-                ty,
-                enumerator,
-            });
+            vs.push(Variant { name, member, ty, enumerator });
         }
         if vs.iter().all(|v| v.ty == Ty::Unit) {
             Ok(Kind::Enum(vs))
@@ -848,9 +744,7 @@ impl Builder<'_> {
     /// Classifies a type appearing in a field, variant or parameter.
     fn convert(&mut self, ty: &AlgebraicType, ctx: &str, depth: u32) -> Result<Ty, String> {
         if depth > 64 {
-            return Err(format!(
-                "type of `{ctx}` nests too deeply (or its references loop)"
-            ));
+            return Err(format!("type of `{ctx}` nests too deeply (or its references loop)"));
         }
         Ok(match ty {
             AlgebraicType::Ref(r) => {
@@ -863,12 +757,7 @@ impl Builder<'_> {
                     .typespace
                     .types
                     .get(r.idx())
-                    .ok_or_else(|| {
-                        format!(
-                            "`{ctx}` refers to typespace entry {} which does not exist",
-                            r.idx()
-                        )
-                    })?
+                    .ok_or_else(|| format!("`{ctx}` refers to typespace entry {} which does not exist", r.idx()))?
                     .clone();
                 // Special types, options, arrays and primitives behind a Ref are used as themselves.
                 return self.convert(&target, ctx, depth + 1);
@@ -926,12 +815,7 @@ impl Builder<'_> {
             return Ok(Ty::Named(i));
         }
         let stem = self.names.claim(&names::sanitize(ctx), TYPE_SUFFIXES);
-        self.named.push(Named {
-            display_name: ctx.to_string(),
-            stem,
-            kind: Kind::Product(vec![]),
-            algebraic_type: ty.clone(),
-        });
+        self.named.push(Named { display_name: ctx.to_string(), stem, kind: Kind::Product(vec![]), algebraic_type: ty.clone() });
         let i = self.named.len() - 1;
         self.anon.insert(ty.clone(), i);
         self.pending.push(i);
@@ -941,29 +825,19 @@ impl Builder<'_> {
     /// `ty` with every Ref replaced by its target (recursion was ruled out by depth).
     fn inline(&self, ty: &AlgebraicType, depth: u32) -> Result<AlgebraicType, String> {
         if depth > 64 {
-            return Err(
-                "a type refers to itself (recursive types are not supported by bindings-gen)"
-                    .into(),
-            );
+            return Err("a type refers to itself (recursive types are not supported by bindings-gen)".into());
         }
         Ok(match ty {
             AlgebraicType::Ref(r) => {
-                let t = self
-                    .raw
-                    .typespace
-                    .types
-                    .get(r.idx())
-                    .ok_or_else(|| format!("typespace entry {} does not exist", r.idx()))?;
+                let t =
+                    self.raw.typespace.types.get(r.idx()).ok_or_else(|| format!("typespace entry {} does not exist", r.idx()))?;
                 self.inline(t, depth + 1)?
             }
             AlgebraicType::Product(p) => AlgebraicType::Product(ProductType::new(
                 p.elements
                     .iter()
                     .map(|e| {
-                        Ok(spacetimedb_sats::ProductTypeElement::new(
-                            self.inline(&e.algebraic_type, depth + 1)?,
-                            e.name.clone(),
-                        ))
+                        Ok(spacetimedb_sats::ProductTypeElement::new(self.inline(&e.algebraic_type, depth + 1)?, e.name.clone()))
                     })
                     .collect::<Result<Vec<_>, String>>()?
                     .into(),
@@ -972,10 +846,7 @@ impl Builder<'_> {
                 s.variants
                     .iter()
                     .map(|v| {
-                        Ok(spacetimedb_sats::SumTypeVariant::new(
-                            self.inline(&v.algebraic_type, depth + 1)?,
-                            v.name.clone(),
-                        ))
+                        Ok(spacetimedb_sats::SumTypeVariant::new(self.inline(&v.algebraic_type, depth + 1)?, v.name.clone()))
                     })
                     .collect::<Result<Vec<_>, String>>()?
                     .into(),
@@ -989,21 +860,13 @@ impl Builder<'_> {
 /// Rejects types that contain themselves (through any path): C structs cannot hold themselves by
 /// value, and SpacetimeDB modules cannot declare such types either.
 fn check_recursion(m: &Module) -> Result<(), String> {
-    fn visit(
-        m: &Module,
-        i: usize,
-        state: &mut Vec<u8>,
-        path: &mut Vec<usize>,
-    ) -> Result<(), String> {
+    fn visit(m: &Module, i: usize, state: &mut Vec<u8>, path: &mut Vec<usize>) -> Result<(), String> {
         match state[i] {
             2 => return Ok(()),
             1 => {
                 let start = path.iter().position(|&p| p == i).unwrap_or(0);
-                let cycle: Vec<&str> = path[start..]
-                    .iter()
-                    .chain(std::iter::once(&i))
-                    .map(|&p| m.named[p].display_name.as_str())
-                    .collect();
+                let cycle: Vec<&str> =
+                    path[start..].iter().chain(std::iter::once(&i)).map(|&p| m.named[p].display_name.as_str()).collect();
                 return Err(format!(
                     "recursive type: {} (bindings-gen does not support types that contain themselves)",
                     cycle.join(" -> ")
@@ -1106,11 +969,7 @@ impl Module {
             Ty::Named(i) => self.named[*i].stem.clone(),
             Ty::Array(e) => format!("vec_{}", self.stem_of(e)),
             Ty::Option(e) => format!("option_{}", self.stem_of(e)),
-            b => BUILTINS
-                .iter()
-                .find(|(t, _)| t == b)
-                .map(|(_, s)| s.to_string())
-                .unwrap(),
+            b => BUILTINS.iter().find(|(t, _)| t == b).map(|(_, s)| s.to_string()).unwrap(),
         }
     }
 
@@ -1169,10 +1028,9 @@ impl Module {
             Ty::ConnectionId => AlgebraicType::connection_id(),
             Ty::Timestamp => AlgebraicType::timestamp(),
             Ty::TimeDuration => AlgebraicType::time_duration(),
-            Ty::ScheduleAt => AlgebraicType::sum([
-                ("Interval", AlgebraicType::time_duration()),
-                ("Time", AlgebraicType::timestamp()),
-            ]),
+            Ty::ScheduleAt => {
+                AlgebraicType::sum([("Interval", AlgebraicType::time_duration()), ("Time", AlgebraicType::timestamp())])
+            }
             Ty::Unit => AlgebraicType::unit(),
             Ty::Array(e) => AlgebraicType::array(self.algebraic_type(e)),
             Ty::Option(e) => AlgebraicType::option(self.algebraic_type(e)),

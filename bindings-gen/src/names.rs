@@ -178,9 +178,7 @@ pub fn member(name: &str) -> String {
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert(0, '_');
     }
-    if s.starts_with("__")
-        || (s.starts_with('_') && s[1..].starts_with(|c: char| c.is_ascii_uppercase()))
-    {
+    if s.starts_with("__") || (s.starts_with('_') && s[1..].starts_with(|c: char| c.is_ascii_uppercase())) {
         s.insert(0, 'f');
     }
     if is_reserved(&s) {
@@ -248,9 +246,7 @@ impl Names {
     pub fn claim(&mut self, base: &str, suffixes: &[&str]) -> String {
         let mut stem = base.to_string();
         loop {
-            let free = std::iter::once("")
-                .chain(suffixes.iter().copied())
-                .all(|s| !self.used.contains(&format!("{stem}{s}")));
+            let free = std::iter::once("").chain(suffixes.iter().copied()).all(|s| !self.used.contains(&format!("{stem}{s}")));
             if free {
                 for s in std::iter::once("").chain(suffixes.iter().copied()) {
                     self.used.insert(format!("{stem}{s}"));

@@ -5,11 +5,7 @@ use crate::model::{Module, Reducer, Ty};
 use std::fmt::Write;
 
 fn signature_doc(m: &Module, r: &Reducer) -> String {
-    let params: Vec<String> = r
-        .params
-        .iter()
-        .map(|p| format!("{}: {}", p.name, describe(m, &p.ty)))
-        .collect();
+    let params: Vec<String> = r.params.iter().map(|p| format!("{}: {}", p.name, describe(m, &p.ty))).collect();
     format!("{}({})", r.name, params.join(", "))
 }
 
@@ -33,7 +29,11 @@ pub fn header(m: &Module) -> String {
     s.push_str(" * after each run of the reducer the client hears about (read status, caller, … from `reducer` with\n");
     s.push_str(" * `stdb_reducer_event_info`). Runs whose arguments cannot be decoded — calls the server rejected\n");
     s.push_str(" * before running them carry none — are skipped, as in the official SDKs; use\n");
-    s.push_str(" * `stdb_connection_on_reducer` to see those. Strings are passed as NUL-terminated `const char *`. */\n".replace("PREFIX", p).as_str());
+    s.push_str(
+        " * `stdb_connection_on_reducer` to see those. Strings are passed as NUL-terminated `const char *`. */\n"
+            .replace("PREFIX", p)
+            .as_str(),
+    );
     let s = s.replace("PREFIX", p);
     let mut s = s;
     if !m.lifecycle_reducers.is_empty() {
@@ -43,14 +43,8 @@ pub fn header(m: &Module) -> String {
             comment_text(&m.lifecycle_reducers.join(", "))
         );
     }
-    let _ = writeln!(
-        s,
-        "/* Removes a callback registered by any `{p}_on_reducer_*` function. */"
-    );
-    let _ = writeln!(
-        s,
-        "int32_t {p}_remove_on_reducer(const stdb_connection *conn, uint64_t id);\n"
-    );
+    let _ = writeln!(s, "/* Removes a callback registered by any `{p}_on_reducer_*` function. */");
+    let _ = writeln!(s, "int32_t {p}_remove_on_reducer(const stdb_connection *conn, uint64_t id);\n");
     for r in &m.reducers {
         let _ = writeln!(s, "/* {} */", comment_text(&signature_doc(m, r)));
         let _ = writeln!(s, "int32_t {p}_reducer_{}({});", r.stem, call_params(m, r));
@@ -84,12 +78,7 @@ pub fn source(m: &Module) -> String {
         let name_lit = c_lit(&r.name);
         let nlen = r.name.len();
         // The call.
-        let _ = writeln!(
-            s,
-            "int32_t {p}_reducer_{}({}) {{",
-            r.stem,
-            call_params(m, r)
-        );
+        let _ = writeln!(s, "int32_t {p}_reducer_{}({}) {{", r.stem, call_params(m, r));
         match r.args {
             None => {
                 let _ = writeln!(
@@ -103,13 +92,7 @@ pub fn source(m: &Module) -> String {
                 let _ = writeln!(s, "    {at} args;\n    {p}_buffer buf;\n    int32_t rc;");
                 let on_null = format!("{{\n        {p}_set_error(\"calling %s: NULL argument\", {name_lit});\n        return STDB_ERR_NULL;\n    }}");
                 for prm in &r.params {
-                    s.push_str(&api_param_store(
-                        m,
-                        &prm.ty,
-                        &prm.member,
-                        &format!("args.{}", prm.member),
-                        &on_null,
-                    ));
+                    s.push_str(&api_param_store(m, &prm.ty, &prm.member, &format!("args.{}", prm.member), &on_null));
                 }
                 let _ = writeln!(
                     s,
@@ -125,20 +108,12 @@ pub fn source(m: &Module) -> String {
         );
         match r.args {
             None => {
-                let _ = writeln!(
-                    s,
-                    "    (({})c->fn)(c->user_data, conn, event, reducer);\n}}\n",
-                    fn_type(m, r)
-                );
+                let _ = writeln!(s, "    (({})c->fn)(c->user_data, conn, event, reducer);\n}}\n", fn_type(m, r));
             }
             Some(a) => {
                 let at = m.c_type(&Ty::Named(a));
                 let af = m.fstem(&Ty::Named(a));
-                let args: Vec<String> = r
-                    .params
-                    .iter()
-                    .map(|prm| api_arg(m, &prm.ty, &format!("args.{}", prm.member)))
-                    .collect();
+                let args: Vec<String> = r.params.iter().map(|prm| api_arg(m, &prm.ty, &format!("args.{}", prm.member))).collect();
                 let _ = writeln!(
                     s,
                     "    stdb_reducer_info info;\n    {at} args;\n    if (!stdb_reducer_event_info(reducer, &info)) return;\n    if ({af}_from_bsatn(info.args.data, info.args.len, &args) != STDB_OK) return;\n    (({})c->fn)(c->user_data, conn, event, reducer, {});\n    {af}_free(&args);\n}}\n",

@@ -921,7 +921,5 @@ static void @P@_unit_write(@P@_fmt *f, const @P@_unit *v) {
 
 /// Substitutes the prefix into a template.
 pub fn expand(template: &str, prefix: &str) -> String {
-    template
-        .replace("@PU@", &prefix.to_ascii_uppercase())
-        .replace("@P@", prefix)
+    template.replace("@PU@", &prefix.to_ascii_uppercase()).replace("@P@", prefix)
 }

@@ -8,17 +8,13 @@ use std::fmt::Write;
 /// Names the generated table functions use for their own parameters and locals; column
 /// parameters are renamed around them.
 const LOCALS: &[&str] = &[
-    "db", "found", "out_row", "out", "lower", "upper", "key", "buf", "hit", "f", "rc", "ends",
-    "prefix", "lo", "hi", "lo_value", "hi_value", "list", "index", "i", "key0", "key1", "key2",
-    "key3", "key4", "key5", "key6", "key7",
+    "db", "found", "out_row", "out", "lower", "upper", "key", "buf", "hit", "f", "rc", "ends", "prefix", "lo", "hi", "lo_value",
+    "hi_value", "list", "index", "i", "key0", "key1", "key2", "key3", "key4", "key5", "key6", "key7",
 ];
 
 /// C parameter names for the given columns (escaped members, clear of [`LOCALS`]).
 fn col_params(t: &Table, cols: &[usize]) -> Vec<String> {
-    let mut v = crate::names::dedupe(
-        cols.iter().map(|&c| t.columns[c].member.clone()).collect(),
-        LOCALS,
-    );
+    let mut v = crate::names::dedupe(cols.iter().map(|&c| t.columns[c].member.clone()).collect(), LOCALS);
     for (k, n) in v.iter_mut().enumerate() {
         if n.starts_with("key") && n[3..].parse::<usize>().is_ok() {
             *n = format!("{n}_{k}");
@@ -36,12 +32,7 @@ fn rows_c(m: &Module, t: &Table) -> String {
 }
 
 fn bound_c(m: &Module, ty: &Ty) -> String {
-    let stem = &m
-        .bound_stems
-        .iter()
-        .find(|(b, _)| b == ty)
-        .expect("bound stem for every index column")
-        .1;
+    let stem = &m.bound_stems.iter().find(|(b, _)| b == ty).expect("bound stem for every index column").1;
     format!("{}_{stem}", m.prefix)
 }
 
@@ -64,10 +55,7 @@ pub fn header(m: &Module) -> String {
         s.push('\n');
     }
     s.push_str("/* Handles of the module's tables, looked up once by `_db_init` (the schema registered with\n * `");
-    let _ = writeln!(
-        s,
-        "{p}_register` makes them available as soon as the connection is built). */"
-    );
+    let _ = writeln!(s, "{p}_register` makes them available as soon as the connection is built). */");
     let _ = writeln!(s, "typedef struct {p}_db {{");
     for t in &m.tables {
         let _ = writeln!(s, "    stdb_table *{};", t.member);
@@ -76,14 +64,8 @@ pub fn header(m: &Module) -> String {
         s.push_str("    stdb_table *unused_;\n");
     }
     let _ = writeln!(s, "}} {p}_db;\n");
-    let _ = writeln!(
-        s,
-        "int32_t {p}_db_init({p}_db *db, const stdb_connection *conn);"
-    );
-    let _ = writeln!(
-        s,
-        "/* Releases the table handles (callbacks registered through them stay registered). */"
-    );
+    let _ = writeln!(s, "int32_t {p}_db_init({p}_db *db, const stdb_connection *conn);");
+    let _ = writeln!(s, "/* Releases the table handles (callbacks registered through them stay registered). */");
     let _ = writeln!(s, "void {p}_db_free({p}_db *db);\n");
     for t in &m.tables {
         s.push_str(&table_header(m, t));
@@ -102,17 +84,12 @@ fn table_header(m: &Module, t: &Table) -> String {
     if t.scheduled {
         facts.push("scheduled".into());
     }
+    let _ = writeln!(s, "/* ---- table {} ({}); rows are {row} ---- */", comment_text(&t.name), comment_text(&facts.join(", ")));
+    let _ = writeln!(s, "typedef bool (*{ts}_visitor)(void *user_data, const {row} *row);");
     let _ = writeln!(
         s,
-        "/* ---- table {} ({}); rows are {row} ---- */",
-        comment_text(&t.name),
-        comment_text(&facts.join(", "))
+        "typedef void (*{ts}_row_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const {row} *row);"
     );
-    let _ = writeln!(
-        s,
-        "typedef bool (*{ts}_visitor)(void *user_data, const {row} *row);"
-    );
-    let _ = writeln!(s, "typedef void (*{ts}_row_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const {row} *row);");
     if t.primary_key.is_some() {
         let _ = writeln!(
             s,
@@ -120,14 +97,8 @@ fn table_header(m: &Module, t: &Table) -> String {
         );
     }
     let _ = writeln!(s, "uint64_t {ts}_count(const {p}_db *db);");
-    let _ = writeln!(
-        s,
-        "/* Visits each cached row until the visitor returns false. */"
-    );
-    let _ = writeln!(
-        s,
-        "int32_t {ts}_iter(const {p}_db *db, {ts}_visitor visitor, void *user_data);"
-    );
+    let _ = writeln!(s, "/* Visits each cached row until the visitor returns false. */");
+    let _ = writeln!(s, "int32_t {ts}_iter(const {p}_db *db, {ts}_visitor visitor, void *user_data);");
     for &c in &t.unique_columns {
         let col = &t.columns[c];
         let _ = writeln!(s, "/* The row whose unique `{}` equals the key: `*found` says whether there is one; if so it is\n * decoded into `*out_row` (release with `{}_free`). */", comment_text(&col.name), m.fstem(&Ty::Named(t.row)));
@@ -147,18 +118,12 @@ fn table_header(m: &Module, t: &Table) -> String {
     if t.primary_key.is_some() {
         let _ = writeln!(s, "int32_t {ts}_on_update(const {p}_db *db, {ts}_update_fn callback, void *user_data, stdb_free_fn free_user_data,\n                   uint64_t *out_id);");
     }
-    let _ = writeln!(
-        s,
-        "int32_t {ts}_remove_callback(const {p}_db *db, uint64_t id);\n"
-    );
+    let _ = writeln!(s, "int32_t {ts}_remove_callback(const {p}_db *db, uint64_t id);\n");
     s
 }
 
 fn col_names(t: &Table, cols: &[usize]) -> String {
-    cols.iter()
-        .map(|&c| t.columns[c].name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    cols.iter().map(|&c| t.columns[c].name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// One generated function of an index: its name suffix, C parameters, doc, how many leading
@@ -177,37 +142,23 @@ fn index_fns(m: &Module, t: &Table, ix: &Index) -> Vec<IndexFn> {
     let mut v = Vec::new();
     // exact
     let pnames = col_params(t, &ix.columns);
-    let params: Vec<String> = ix
-        .columns
-        .iter()
-        .zip(&pnames)
-        .map(|(&c, n)| api_param(m, &t.columns[c].ty, n))
-        .collect();
+    let params: Vec<String> = ix.columns.iter().zip(&pnames).map(|(&c, n)| api_param(m, &t.columns[c].ty, n)).collect();
     v.push(IndexFn {
         suffix: suffixes[0].clone(),
         params,
-        doc: format!(
-            "Rows whose ({}) equal the given values",
-            col_names(t, &ix.columns)
-        ),
+        doc: format!("Rows whose ({}) equal the given values", col_names(t, &ix.columns)),
         nprefix: ix.columns.len(),
         ranged: None,
     });
     for (k, suf) in suffixes[1..].iter().enumerate() {
-        let mut params: Vec<String> = ix.columns[..k]
-            .iter()
-            .zip(&pnames)
-            .map(|(&c, n)| api_param(m, &t.columns[c].ty, n))
-            .collect();
+        let mut params: Vec<String> =
+            ix.columns[..k].iter().zip(&pnames).map(|(&c, n)| api_param(m, &t.columns[c].ty, n)).collect();
         let ranged = &t.columns[ix.columns[k]];
         let b = bound_c(m, &ranged.ty);
         params.push(format!("const {b} *lower"));
         params.push(format!("const {b} *upper"));
         let doc = if k == 0 {
-            format!(
-                "Rows whose `{}` lies between the bounds, in index order",
-                ranged.name
-            )
+            format!("Rows whose `{}` lies between the bounds, in index order", ranged.name)
         } else {
             format!(
                 "Rows whose ({}) equal the given values and whose `{}` lies between the bounds",
@@ -215,13 +166,7 @@ fn index_fns(m: &Module, t: &Table, ix: &Index) -> Vec<IndexFn> {
                 ranged.name
             )
         };
-        v.push(IndexFn {
-            suffix: suf.clone(),
-            params,
-            doc,
-            nprefix: k,
-            ranged: Some(ix.columns[k]),
-        });
+        v.push(IndexFn { suffix: suf.clone(), params, doc, nprefix: k, ranged: Some(ix.columns[k]) });
     }
     v
 }
@@ -229,26 +174,10 @@ fn index_fns(m: &Module, t: &Table, ix: &Index) -> Vec<IndexFn> {
 fn index_header(m: &Module, t: &Table, ix: &Index, rows: &str) -> String {
     let (p, ts) = (&m.prefix, format!("{}_{}", m.prefix, t.stem));
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "/* btree index {} on ({}) */",
-        comment_text(&ix.name),
-        comment_text(&col_names(t, &ix.columns))
-    );
-    for IndexFn {
-        suffix: suf,
-        params,
-        doc,
-        ..
-    } in index_fns(m, t, ix)
-    {
+    let _ = writeln!(s, "/* btree index {} on ({}) */", comment_text(&ix.name), comment_text(&col_names(t, &ix.columns)));
+    for IndexFn { suffix: suf, params, doc, .. } in index_fns(m, t, ix) {
         let _ = writeln!(s, "/* {}. */", comment_text(&doc));
-        let _ = writeln!(
-            s,
-            "int32_t {ts}_{}{suf}(const {p}_db *db, {}, {rows} *out);",
-            ix.stem,
-            params.join(", ")
-        );
+        let _ = writeln!(s, "int32_t {ts}_{}{suf}(const {p}_db *db, {}, {rows} *out);", ix.stem, params.join(", "));
     }
     s
 }
@@ -258,10 +187,7 @@ pub fn source(m: &Module) -> String {
     let (p, pu) = (&m.prefix, m.prefix.to_ascii_uppercase());
     let mut s = String::new();
     s.push_str("/* ==== Tables ====================================================================================== */\n\n");
-    let _ = writeln!(
-        s,
-        "/* A typed callback and its user data, registered with the library as one user_data. */"
-    );
+    let _ = writeln!(s, "/* A typed callback and its user data, registered with the library as one user_data. */");
     let _ = writeln!(s, "typedef struct {p}_closure {{\n    void (*fn)(void);\n    void *user_data;\n    stdb_free_fn free_user_data;\n}} {p}_closure;\n");
     let _ = writeln!(s, "static void {p}_closure_free(void *ptr) {{\n    {p}_closure *c = ({p}_closure *)ptr;\n    if (c->free_user_data) c->free_user_data(c->user_data);\n    free(c);\n}}\n");
     let _ = writeln!(
@@ -269,13 +195,13 @@ pub fn source(m: &Module) -> String {
         "/* NULL (after running free_user_data) when the callback is NULL or memory runs out. */\nstatic {p}_closure *{p}_closure_new(void (*fn)(void), void *user_data, stdb_free_fn free_user_data, int32_t *rc) {{\n    {p}_closure *c = fn ? ({p}_closure *)malloc(sizeof *c) : NULL;\n    if (!c) {{\n        *rc = fn ? {pu}_ERR_NOMEM : STDB_ERR_NULL;\n        {p}_set_error(fn ? \"out of memory\" : \"callback is NULL\");\n        if (free_user_data) free_user_data(user_data);\n        return NULL;\n    }}\n    c->fn = fn;\n    c->user_data = user_data;\n    c->free_user_data = free_user_data;\n    return c;\n}}\n"
     );
     let _ = writeln!(s, "/* Copies the library's error message, with context, into this module's last error. */\nstatic int32_t {p}_lib_error(int32_t rc, const char *what) {{\n    if (rc != STDB_OK) {p}_set_error(\"%s: %s\", what, stdb_last_error());\n    return rc;\n}}\n");
-    let _ = writeln!(s, "typedef struct {p}_iter_ctx {{\n    void (*visitor)(void);\n    void *user_data;\n    int32_t rc;\n}} {p}_iter_ctx;\n");
-
-    // db
     let _ = writeln!(
         s,
-        "int32_t {p}_db_init({p}_db *db, const stdb_connection *conn) {{"
+        "typedef struct {p}_iter_ctx {{\n    void (*visitor)(void);\n    void *user_data;\n    int32_t rc;\n}} {p}_iter_ctx;\n"
     );
+
+    // db
+    let _ = writeln!(s, "int32_t {p}_db_init({p}_db *db, const stdb_connection *conn) {{");
     let _ = writeln!(s, "    {p}_db tmp;\n    int32_t rc = STDB_OK;\n    if (!db || !conn) {{\n        {p}_set_error(\"db_init: NULL argument\");\n        return STDB_ERR_NULL;\n    }}\n    memset(&tmp, 0, sizeof tmp);");
     for t in &m.tables {
         let _ = writeln!(
@@ -300,11 +226,7 @@ pub fn source(m: &Module) -> String {
 }
 
 fn table_source(m: &Module, t: &Table) -> String {
-    let (p, pu, ts) = (
-        &m.prefix,
-        m.prefix.to_ascii_uppercase(),
-        format!("{}_{}", m.prefix, t.stem),
-    );
+    let (p, pu, ts) = (&m.prefix, m.prefix.to_ascii_uppercase(), format!("{}_{}", m.prefix, t.stem));
     let (row, rows) = (row_c(m, t), rows_c(m, t));
     let rf = m.fstem(&Ty::Named(t.row));
     let rowsf = m.fstem(&Ty::Array(Box::new(Ty::Named(t.row))));
@@ -344,7 +266,13 @@ fn table_source(m: &Module, t: &Table) -> String {
         );
         let _ = writeln!(s, "    {key_c} key;\n    {p}_buffer buf;\n    stdb_buffer hit;\n    bool f = false;\n    int32_t rc;");
         let _ = writeln!(s, "    if (!db || !found || !out_row) {{\n        {p}_set_error(\"find: NULL argument\");\n        return STDB_ERR_NULL;\n    }}");
-        s.push_str(&api_param_store(m, &col.ty, &pn, "key", &format!("{{\n        {p}_set_error(\"find: NULL key\");\n        return STDB_ERR_NULL;\n    }}")));
+        s.push_str(&api_param_store(
+            m,
+            &col.ty,
+            &pn,
+            "key",
+            &format!("{{\n        {p}_set_error(\"find: NULL key\");\n        return STDB_ERR_NULL;\n    }}"),
+        ));
         let _ = writeln!(
             s,
             "    memset(&buf, 0, sizeof buf);\n    memset(&hit, 0, sizeof hit);\n    if ((rc = {kf}_encode(&buf, &key)) != STDB_OK) {{\n        {p}_buffer_free(&buf);\n        {p}_set_error(\"find: cannot encode the key\");\n        return rc;\n    }}\n    rc = {p}_lib_error(stdb_table_find(db->{tm}, {clit}, {clen}, buf.data, buf.len, &f, &hit), \"find in \" {name_lit});\n    {p}_buffer_free(&buf);\n    if (rc != STDB_OK) return rc;\n    if (f) {{\n        rc = {rf}_from_bsatn(hit.data, hit.len, out_row);\n        stdb_buffer_free(&hit);\n        if (rc != STDB_OK) return rc;\n    }}\n    *found = f;\n    return STDB_OK;\n}}\n",
@@ -355,20 +283,8 @@ fn table_source(m: &Module, t: &Table) -> String {
     }
 
     for ix in &t.indexes {
-        for IndexFn {
-            suffix: suf,
-            params,
-            nprefix,
-            ranged,
-            ..
-        } in index_fns(m, t, ix)
-        {
-            let _ = writeln!(
-                s,
-                "int32_t {ts}_{}{suf}(const {p}_db *db, {}, {rows} *out) {{",
-                ix.stem,
-                params.join(", ")
-            );
+        for IndexFn { suffix: suf, params, nprefix, ranged, .. } in index_fns(m, t, ix) {
+            let _ = writeln!(s, "int32_t {ts}_{}{suf}(const {p}_db *db, {}, {rows} *out) {{", ix.stem, params.join(", "));
             let nvals = nprefix + if ranged.is_some() { 2 } else { 0 };
             let pnames = col_params(t, &ix.columns);
             let _ = writeln!(s, "    {p}_buffer buf;\n    size_t ends[{}];", nvals + 1);
@@ -380,41 +296,29 @@ fn table_source(m: &Module, t: &Table) -> String {
             }
             if let Some(rc) = ranged {
                 let rty = &t.columns[rc].ty;
-                let _ = writeln!(
-                    s,
-                    "    stdb_bound lo, hi;\n    {rc_} lo_value, hi_value;",
-                    rc_ = m.c_type(rty)
-                );
+                let _ = writeln!(s, "    stdb_bound lo, hi;\n    {rc_} lo_value, hi_value;", rc_ = m.c_type(rty));
             }
-            let _ = writeln!(
-                s,
-                "    stdb_row_list *list = NULL;\n    uint32_t index;\n    int32_t rc = STDB_OK;"
-            );
+            let _ = writeln!(s, "    stdb_row_list *list = NULL;\n    uint32_t index;\n    int32_t rc = STDB_OK;");
             let _ = writeln!(s, "    if (!db || !out) {{\n        {p}_set_error(\"index scan: NULL argument\");\n        return STDB_ERR_NULL;\n    }}");
             let null_key = format!("{{\n        {p}_set_error(\"index scan: NULL key\");\n        return STDB_ERR_NULL;\n    }}");
             for (k, &c) in ix.columns[..nprefix].iter().enumerate() {
                 let col = &t.columns[c];
-                s.push_str(&api_param_store(
-                    m,
-                    &col.ty,
-                    &pnames[k],
-                    &format!("key{k}"),
-                    &null_key,
-                ));
+                s.push_str(&api_param_store(m, &col.ty, &pnames[k], &format!("key{k}"), &null_key));
             }
             s.push_str("    memset(&buf, 0, sizeof buf);\n    ends[0] = 0;\n");
             for (k, &c) in ix.columns[..nprefix].iter().enumerate() {
-                let _ = writeln!(s, "    if (rc == STDB_OK) rc = {}_encode(&buf, &key{k});\n    ends[{}] = buf.len;", m.fstem(&t.columns[c].ty), k + 1);
+                let _ = writeln!(
+                    s,
+                    "    if (rc == STDB_OK) rc = {}_encode(&buf, &key{k});\n    ends[{}] = buf.len;",
+                    m.fstem(&t.columns[c].ty),
+                    k + 1
+                );
             }
             if let Some(rc_col) = ranged {
                 let rty = &t.columns[rc_col].ty;
                 let rf_ = m.fstem(rty);
                 for (which, slot) in [("lower", "lo"), ("upper", "hi")] {
-                    let idx = if which == "lower" {
-                        nprefix + 1
-                    } else {
-                        nprefix + 2
-                    };
+                    let idx = if which == "lower" { nprefix + 1 } else { nprefix + 2 };
                     let _ = writeln!(s, "    if (rc == STDB_OK && {which} && {which}->kind != STDB_BOUND_UNBOUNDED) {{");
                     if *rty == Ty::String {
                         let _ = writeln!(s, "        {slot}_value.data = (char *)({which}->value ? {which}->value : \"\");\n        {slot}_value.len = {which}->value ? strlen({which}->value) : 0;");
@@ -437,11 +341,7 @@ fn table_source(m: &Module, t: &Table) -> String {
                     );
                 }
             }
-            let (lo, hi) = if ranged.is_some() {
-                ("lower ? &lo : NULL", "upper ? &hi : NULL")
-            } else {
-                ("NULL", "NULL")
-            };
+            let (lo, hi) = if ranged.is_some() { ("lower ? &lo : NULL", "upper ? &hi : NULL") } else { ("NULL", "NULL") };
             let _ = writeln!(
                 s,
                 "    rc = {p}_lib_error(stdb_table_btree_index(db->{tm}, {ilit}, {ilen}, &index), \"index \" {ilit});\n    if (rc == STDB_OK)\n        rc = {p}_lib_error(stdb_table_btree_scan(db->{tm}, index, {pre}, {nprefix}, {lo}, {hi}, &list), \"scanning index \" {ilit});\n    {p}_buffer_free(&buf);\n    if (rc == STDB_OK) rc = {ts}_collect(list, out);\n    stdb_row_list_free(list);\n    return rc;\n}}\n",
@@ -457,10 +357,7 @@ fn table_source(m: &Module, t: &Table) -> String {
         s,
         "static void {ts}_row_tramp(void *user_data, const stdb_connection *conn, const stdb_event *event, const uint8_t *data,\n                          size_t len) {{\n    {p}_closure *c = ({p}_closure *)user_data;\n    {row} row;\n    if ({rf}_from_bsatn(data, len, &row) != STDB_OK) return; /* cannot happen with a matching schema */\n    (({ts}_row_fn)c->fn)(c->user_data, conn, event, &row);\n    {rf}_free(&row);\n}}\n"
     );
-    for (what, lib) in [
-        ("insert", "stdb_table_on_insert"),
-        ("delete", "stdb_table_on_delete"),
-    ] {
+    for (what, lib) in [("insert", "stdb_table_on_insert"), ("delete", "stdb_table_on_delete")] {
         let _ = writeln!(
             s,
             "int32_t {ts}_on_{what}(const {p}_db *db, {ts}_row_fn callback, void *user_data, stdb_free_fn free_user_data,\n                   uint64_t *out_id) {{\n    int32_t rc = STDB_OK;\n    {p}_closure *c = {p}_closure_new((void (*)(void))callback, user_data, free_user_data, &rc);\n    if (!c) return rc;\n    return {p}_lib_error({lib}(db ? db->{tm} : NULL, {ts}_row_tramp, c, {p}_closure_free, out_id), \"on_{what} of \" {name_lit});\n}}\n"

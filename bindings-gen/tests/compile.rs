@@ -8,24 +8,12 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
-const SCHEMAS: &[(&str, &str)] = &[
-    ("sdk-test", "sdk_test"),
-    ("quickstart", "quickstart"),
-    ("tricky", "tricky"),
-];
+const SCHEMAS: &[(&str, &str)] = &[("sdk-test", "sdk_test"), ("quickstart", "quickstart"), ("tricky", "tricky")];
 
 fn compile_c(cc: &str, dir: &Path, prefix: &str, extra: &[&str]) {
     let mut cmd = Command::new(cc);
-    cmd.args(CFLAGS)
-        .args(extra)
-        .arg("-I")
-        .arg(dir)
-        .arg("-I")
-        .arg(root().join("include"));
-    cmd.arg("-c")
-        .arg(dir.join(format!("{prefix}.c")))
-        .arg("-o")
-        .arg(dir.join(format!("{prefix}-{cc}.o")));
+    cmd.args(CFLAGS).args(extra).arg("-I").arg(dir).arg("-I").arg(root().join("include"));
+    cmd.arg("-c").arg(dir.join(format!("{prefix}.c"))).arg("-o").arg(dir.join(format!("{prefix}-{cc}.o")));
     run_cc(cmd, &format!("{cc} {prefix}.c {extra:?}"));
 }
 
@@ -33,15 +21,8 @@ fn compile_cxx(cxx: &str, dir: &Path, name: &str, source: &str) {
     let file = dir.join(format!("{name}.cpp"));
     std::fs::write(&file, source).unwrap();
     let mut cmd = Command::new(cxx);
-    cmd.args(CXXFLAGS)
-        .arg("-I")
-        .arg(dir)
-        .arg("-I")
-        .arg(root().join("include"));
-    cmd.arg("-c")
-        .arg(&file)
-        .arg("-o")
-        .arg(dir.join(format!("{name}-{cxx}.o")));
+    cmd.args(CXXFLAGS).arg("-I").arg(dir).arg("-I").arg(root().join("include"));
+    cmd.arg("-c").arg(&file).arg("-o").arg(dir.join(format!("{name}-{cxx}.o")));
     run_cc(cmd, &format!("{cxx} {name}.cpp"));
 }
 
@@ -50,19 +31,9 @@ fn check_with(cc: &str, cxx: &str) {
         let dir = tempfile::tempdir().unwrap();
         write(&gen(schema, prefix), dir.path());
         compile_c(cc, dir.path(), prefix, &[]);
-        compile_c(
-            cc,
-            dir.path(),
-            prefix,
-            &[&format!("-D{}_CODEC_ONLY", prefix.to_uppercase())],
-        );
+        compile_c(cc, dir.path(), prefix, &[&format!("-D{}_CODEC_ONLY", prefix.to_uppercase())]);
         // The C header, twice, from C++.
-        compile_cxx(
-            cxx,
-            dir.path(),
-            "header",
-            &format!("#include \"{prefix}.h\"\n#include \"{prefix}.h\"\n"),
-        );
+        compile_cxx(cxx, dir.path(), "header", &format!("#include \"{prefix}.h\"\n#include \"{prefix}.h\"\n"));
         // The wrapper, twice, plus uses that instantiate the templates.
         compile_cxx(
             cxx,

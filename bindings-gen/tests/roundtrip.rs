@@ -15,9 +15,7 @@ use common::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use spacetimedb_lib::{ConnectionId, Identity, TimeDuration, Timestamp};
-use spacetimedb_sats::{
-    i256, u256, AlgebraicType, AlgebraicValue, ArrayValue, ProductValue, SumValue,
-};
+use spacetimedb_sats::{i256, u256, AlgebraicType, AlgebraicValue, ArrayValue, ProductValue, SumValue};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -42,34 +40,21 @@ fn build(schema: &str, dir: &Path) -> (Module, Vec<Entry>, PathBuf) {
     let m = stdb_bindings_gen::build_model(&raw, prefix).unwrap();
     let mut entries = Vec::new();
     for (t, _) in BUILTINS {
-        entries.push(Entry {
-            label: m.stem_of(t),
-            ty: t.clone(),
-            alg: m.algebraic_type(t),
-        });
+        entries.push(Entry { label: m.stem_of(t), ty: t.clone(), alg: m.algebraic_type(t) });
     }
     for t in &m.order {
-        entries.push(Entry {
-            label: m.stem_of(t),
-            ty: t.clone(),
-            alg: m.algebraic_type(t),
-        });
+        entries.push(Entry { label: m.stem_of(t), ty: t.clone(), alg: m.algebraic_type(t) });
     }
-    let inc: String = entries
-        .iter()
-        .map(|e| format!("T({}, {})\n", m.fstem(&e.ty), m.c_type(&e.ty)))
-        .collect();
+    let inc: String = entries.iter().map(|e| format!("T({}, {})\n", m.fstem(&e.ty), m.c_type(&e.ty))).collect();
     std::fs::write(dir.join("types.inc"), inc).unwrap();
     let exe = dir.join("roundtrip");
     let mut cmd = Command::new("cc");
     cmd.args(CFLAGS).args(SANITIZE);
     cmd.arg(format!("-D{}_CODEC_ONLY", prefix.to_uppercase()));
     cmd.arg(format!("-DGEN_HEADER=\"{prefix}.h\""));
-    cmd.arg(format!("-DGEN_BUFFER={prefix}_buffer"))
-        .arg(format!("-DGEN_BUFFER_FREE={prefix}_buffer_free"));
+    cmd.arg(format!("-DGEN_BUFFER={prefix}_buffer")).arg(format!("-DGEN_BUFFER_FREE={prefix}_buffer_free"));
     cmd.arg("-I").arg(dir).arg("-I").arg(root().join("include"));
-    cmd.arg(root().join("tests/bindings/harness/roundtrip.c"))
-        .arg(dir.join(format!("{prefix}.c")));
+    cmd.arg(root().join("tests/bindings/harness/roundtrip.c")).arg(dir.join(format!("{prefix}.c")));
     cmd.arg("-o").arg(&exe);
     run_cc(cmd, "compiling the round-trip harness");
     (m, entries, exe)
@@ -91,19 +76,8 @@ fn run(exe: &Path, requests: &[(usize, Vec<u8>)]) -> Vec<Reply> {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let input: String = requests
-        .iter()
-        .map(|(i, b)| {
-            format!(
-                "{i} {}\n",
-                if b.is_empty() {
-                    "-".to_string()
-                } else {
-                    hex(b)
-                }
-            )
-        })
-        .collect();
+    let input: String =
+        requests.iter().map(|(i, b)| format!("{i} {}\n", if b.is_empty() { "-".to_string() } else { hex(b) })).collect();
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(input.as_bytes());
     });
@@ -112,11 +86,7 @@ fn run(exe: &Path, requests: &[(usize, Vec<u8>)]) -> Vec<Reply> {
     writer.join().unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stderr.trim().is_empty(),
-        "harness failed ({}):\n{stderr}",
-        out.status
-    );
+    assert!(out.status.success() && stderr.trim().is_empty(), "harness failed ({}):\n{stderr}", out.status);
     assert_eq!(lines.len(), requests.len(), "one reply per request");
     lines
         .iter()
@@ -124,15 +94,9 @@ fn run(exe: &Path, requests: &[(usize, Vec<u8>)]) -> Vec<Reply> {
         .map(|(l, (i, b))| {
             let parts: Vec<&str> = l.split(' ').collect();
             match parts[0] {
-                "OK" => Reply::Ok {
-                    bytes: unhex(parts[1]),
-                    text: String::from_utf8(unhex(parts[2])).unwrap(),
-                },
+                "OK" => Reply::Ok { bytes: unhex(parts[1]), text: String::from_utf8(unhex(parts[2])).unwrap() },
                 "ERR" => Reply::Err(parts[1].parse().unwrap()),
-                _ => panic!(
-                    "harness invariant broken for entry {i}, input {}: {l}",
-                    hex(b)
-                ),
+                _ => panic!("harness invariant broken for entry {i}, input {}: {l}", hex(b)),
             }
         })
         .collect()
@@ -146,10 +110,7 @@ fn unhex(s: &str) -> Vec<u8> {
     if s == "-" {
         return vec![];
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 // ---- random values ----------------------------------------------------------------------------
@@ -163,90 +124,35 @@ fn edge<T: Copy>(rng: &mut StdRng, edges: &[T], random: T) -> T {
 }
 
 fn gen_string(rng: &mut StdRng) -> String {
-    const CHARS: &[char] = &[
-        'a',
-        'Z',
-        '0',
-        ' ',
-        '"',
-        '\\',
-        '\n',
-        '\t',
-        '\0',
-        '\u{7f}',
-        'é',
-        'ß',
-        '日',
-        '本',
-        '😀',
-        '\u{10ffff}',
-        '?',
-    ];
+    const CHARS: &[char] =
+        &['a', 'Z', '0', ' ', '"', '\\', '\n', '\t', '\0', '\u{7f}', 'é', 'ß', '日', '本', '😀', '\u{10ffff}', '?'];
     let n = rng.gen_range(0..12);
-    (0..n)
-        .map(|_| CHARS[rng.gen_range(0..CHARS.len())])
-        .collect()
+    (0..n).map(|_| CHARS[rng.gen_range(0..CHARS.len())]).collect()
 }
 
 fn gen_i128(rng: &mut StdRng) -> i128 {
     let r: i128 = rng.gen();
-    edge(
-        rng,
-        &[
-            0,
-            1,
-            -1,
-            i128::MIN,
-            i128::MAX,
-            i64::MIN as i128,
-            u64::MAX as i128,
-        ],
-        r,
-    )
+    edge(rng, &[0, 1, -1, i128::MIN, i128::MAX, i64::MIN as i128, u64::MAX as i128], r)
 }
 
 fn gen_u128(rng: &mut StdRng) -> u128 {
     let r: u128 = rng.gen();
-    edge(
-        rng,
-        &[
-            0,
-            1,
-            u128::MAX,
-            u64::MAX as u128,
-            10u128.pow(19),
-            10u128.pow(38),
-        ],
-        r,
-    )
+    edge(rng, &[0, 1, u128::MAX, u64::MAX as u128, 10u128.pow(19), 10u128.pow(38)], r)
 }
 
 fn gen_value(rng: &mut StdRng, ty: &AlgebraicType, depth: u32) -> AlgebraicValue {
     match ty {
         AlgebraicType::Sum(s) => {
             let tag = rng.gen_range(0..s.variants.len());
-            AlgebraicValue::Sum(SumValue::new(
-                tag as u8,
-                gen_value(rng, &s.variants[tag].algebraic_type, depth + 1),
-            ))
+            AlgebraicValue::Sum(SumValue::new(tag as u8, gen_value(rng, &s.variants[tag].algebraic_type, depth + 1)))
         }
         AlgebraicType::Product(p) => {
-            let v: Vec<AlgebraicValue> = p
-                .elements
-                .iter()
-                .map(|e| gen_value(rng, &e.algebraic_type, depth + 1))
-                .collect();
+            let v: Vec<AlgebraicValue> = p.elements.iter().map(|e| gen_value(rng, &e.algebraic_type, depth + 1)).collect();
             AlgebraicValue::Product(ProductValue::from(v))
         }
         AlgebraicType::Array(a) => {
-            let n = if depth > 4 {
-                rng.gen_range(0..2)
-            } else {
-                rng.gen_range(0..6)
-            };
-            let vals: Vec<AlgebraicValue> = (0..n)
-                .map(|_| gen_value(rng, &a.elem_ty, depth + 1))
-                .collect();
+            let n = if depth > 4 { rng.gen_range(0..2) } else { rng.gen_range(0..6) };
+            let vals: Vec<AlgebraicValue> = (0..n).map(|_| gen_value(rng, &a.elem_ty, depth + 1)).collect();
             AlgebraicValue::Array(to_array(&a.elem_ty, vals))
         }
         AlgebraicType::String => AlgebraicValue::String(gen_string(rng).into()),
@@ -276,18 +182,7 @@ fn gen_value(rng: &mut StdRng, ty: &AlgebraicType, depth: u32) -> AlgebraicValue
             let r = rng.gen();
             edge(
                 rng,
-                &[
-                    0,
-                    -1,
-                    1,
-                    i64::MIN,
-                    i64::MAX,
-                    999_999,
-                    -1_000_000,
-                    1_000,
-                    1_700_000_000_123_456,
-                    -62_135_596_800_000_000,
-                ],
+                &[0, -1, 1, i64::MIN, i64::MAX, 999_999, -1_000_000, 1_000, 1_700_000_000_123_456, -62_135_596_800_000_000],
                 r,
             )
         }),
@@ -299,11 +194,7 @@ fn gen_value(rng: &mut StdRng, ty: &AlgebraicType, depth: u32) -> AlgebraicValue
         AlgebraicType::U128 => AlgebraicValue::U128(gen_u128(rng).into()),
         AlgebraicType::I256 => {
             let v = i256::from_words(gen_i128(rng), gen_i128(rng));
-            let v = edge(
-                rng,
-                &[i256::MIN, i256::MAX, i256::ZERO, i256::ONE, -i256::ONE],
-                v,
-            );
+            let v = edge(rng, &[i256::MIN, i256::MAX, i256::ZERO, i256::ONE, -i256::ONE], v);
             AlgebraicValue::I256(Box::new(v))
         }
         AlgebraicType::U256 => {
@@ -313,33 +204,11 @@ fn gen_value(rng: &mut StdRng, ty: &AlgebraicType, depth: u32) -> AlgebraicValue
         }
         AlgebraicType::F32 => {
             let r = f32::from_bits(rng.gen());
-            AlgebraicValue::F32(
-                edge(
-                    rng,
-                    &[
-                        0.0,
-                        -0.0,
-                        1.5,
-                        f32::NAN,
-                        f32::INFINITY,
-                        f32::MIN_POSITIVE,
-                        0.1,
-                    ],
-                    r,
-                )
-                .into(),
-            )
+            AlgebraicValue::F32(edge(rng, &[0.0, -0.0, 1.5, f32::NAN, f32::INFINITY, f32::MIN_POSITIVE, 0.1], r).into())
         }
         AlgebraicType::F64 => {
             let r = f64::from_bits(rng.gen());
-            AlgebraicValue::F64(
-                edge(
-                    rng,
-                    &[0.0, -0.0, 1.5, f64::NAN, f64::NEG_INFINITY, 1e300, 0.1],
-                    r,
-                )
-                .into(),
-            )
+            AlgebraicValue::F64(edge(rng, &[0.0, -0.0, 1.5, f64::NAN, f64::NEG_INFINITY, 1e300, 0.1], r).into())
         }
         AlgebraicType::Ref(_) => panic!("types are inlined"),
     }
@@ -368,12 +237,8 @@ fn to_array(elem: &AlgebraicType, vals: Vec<AlgebraicValue>) -> ArrayValue {
         AlgebraicType::U32 => arr!(U32, |x| x),
         AlgebraicType::I64 => arr!(I64, |x| x),
         AlgebraicType::U64 => arr!(U64, |x| x),
-        AlgebraicType::I128 => arr!(I128, |x: spacetimedb_sats::algebraic_value::Packed<
-            i128,
-        >| x.0),
-        AlgebraicType::U128 => arr!(U128, |x: spacetimedb_sats::algebraic_value::Packed<
-            u128,
-        >| x.0),
+        AlgebraicType::I128 => arr!(I128, |x: spacetimedb_sats::algebraic_value::Packed<i128>| x.0),
+        AlgebraicType::U128 => arr!(U128, |x: spacetimedb_sats::algebraic_value::Packed<u128>| x.0),
         AlgebraicType::I256 => arr!(I256, |x: Box<i256>| *x),
         AlgebraicType::U256 => arr!(U256, |x: Box<u256>| *x),
         AlgebraicType::F32 => arr!(F32, |x| x),
@@ -438,13 +303,7 @@ fn expected_text(ty: &Ty, v: &AlgebraicValue) -> Option<Result<String, ()>> {
             _ => unreachable!(),
         },
         (Ty::Timestamp, v) => match single(v) {
-            AlgebraicValue::I64(x) => {
-                return Some(
-                    Timestamp::from_micros_since_unix_epoch(*x)
-                        .to_rfc3339()
-                        .map_err(|_| ()),
-                )
-            }
+            AlgebraicValue::I64(x) => return Some(Timestamp::from_micros_since_unix_epoch(*x).to_rfc3339().map_err(|_| ())),
             _ => unreachable!(),
         },
         (Ty::TimeDuration, v) => match single(v) {
@@ -481,56 +340,33 @@ fn roundtrip(schema: &str, seed: u64) {
     for (((i, bytes), v), reply) in requests.iter().zip(&values).zip(&replies) {
         let e = &entries[*i];
         match reply {
-            Reply::Err(code) => panic!(
-                "{}: the C decoder rejected a valid value (code {code}): {v:?} = {}",
-                e.label,
-                hex(bytes)
-            ),
-            Reply::Ok {
-                bytes: c_bytes,
-                text,
-            } => {
-                assert_eq!(
-                    c_bytes, bytes,
-                    "{}: C re-encoding differs for {v:?}",
-                    e.label
-                );
-                let back = sats_decode(&e.alg, c_bytes)
-                    .unwrap_or_else(|| panic!("{}: sats cannot decode the C encoding", e.label));
+            Reply::Err(code) => panic!("{}: the C decoder rejected a valid value (code {code}): {v:?} = {}", e.label, hex(bytes)),
+            Reply::Ok { bytes: c_bytes, text } => {
+                assert_eq!(c_bytes, bytes, "{}: C re-encoding differs for {v:?}", e.label);
+                let back =
+                    sats_decode(&e.alg, c_bytes).unwrap_or_else(|| panic!("{}: sats cannot decode the C encoding", e.label));
                 assert_eq!(&back, v, "{}: value changed through C", e.label);
                 match expected_text(&e.ty, v) {
                     Some(Ok(want)) => {
-                        assert_eq!(
-                            text, &want,
-                            "{}: text differs from SpacetimeDB's Display for {v:?}",
-                            e.label
-                        );
+                        assert_eq!(text, &want, "{}: text differs from SpacetimeDB's Display for {v:?}", e.label);
                         checked_text += 1;
                     }
-                    Some(Err(())) => assert!(
-                        text.starts_with("<timestamp "),
-                        "{}: out-of-range timestamp printed as {text}",
-                        e.label
-                    ),
+                    Some(Err(())) => {
+                        assert!(text.starts_with("<timestamp "), "{}: out-of-range timestamp printed as {text}", e.label)
+                    }
                     None => assert!(!text.is_empty()),
                 }
             }
         }
     }
-    assert!(
-        checked_text > 1000,
-        "texts compared with SpacetimeDB's Display: {checked_text}"
-    );
+    assert!(checked_text > 1000, "texts compared with SpacetimeDB's Display: {checked_text}");
 
     // 2. Hostile input: truncations must fail; random and mutated bytes must fail or round-trip.
     let mut requests = Vec::new();
     let mut truncated = Vec::new();
     for (i, bytes) in requests_from(&entries, &mut rng) {
-        let cuts: Vec<usize> = if bytes.len() <= 48 {
-            (0..bytes.len()).collect()
-        } else {
-            (0..16).map(|_| rng.gen_range(0..bytes.len())).collect()
-        };
+        let cuts: Vec<usize> =
+            if bytes.len() <= 48 { (0..bytes.len()).collect() } else { (0..16).map(|_| rng.gen_range(0..bytes.len())).collect() };
         for cut in cuts {
             requests.push((i, bytes[..cut].to_vec()));
             truncated.push(true);
@@ -569,36 +405,21 @@ fn roundtrip(schema: &str, seed: u64) {
         let e = &entries[*i];
         match reply {
             Reply::Err(code) => {
-                assert_eq!(
-                    *code, 100,
-                    "{}: hostile input must give RT_ERR_DECODE",
-                    e.label
-                );
+                assert_eq!(*code, 100, "{}: hostile input must give RT_ERR_DECODE", e.label);
                 rejected += 1;
             }
             Reply::Ok { bytes: c_bytes, .. } => {
-                assert!(
-                    !trunc,
-                    "{}: a truncated encoding was accepted: {}",
-                    e.label,
-                    hex(bytes)
-                );
-                assert_eq!(
-                    c_bytes, bytes,
-                    "{}: accepted bytes must re-encode identically",
-                    e.label
-                );
-                assert!(
-                    sats_decode(&e.alg, bytes).is_some(),
-                    "{}: C accepted bytes sats rejects: {}",
-                    e.label,
-                    hex(bytes)
-                );
+                assert!(!trunc, "{}: a truncated encoding was accepted: {}", e.label, hex(bytes));
+                assert_eq!(c_bytes, bytes, "{}: accepted bytes must re-encode identically", e.label);
+                assert!(sats_decode(&e.alg, bytes).is_some(), "{}: C accepted bytes sats rejects: {}", e.label, hex(bytes));
                 accepted += 1;
             }
         }
     }
-    eprintln!("{schema}: {} valid values, {rejected} hostile inputs rejected, {accepted} mutated inputs accepted (valid)", values.len());
+    eprintln!(
+        "{schema}: {} valid values, {rejected} hostile inputs rejected, {accepted} mutated inputs accepted (valid)",
+        values.len()
+    );
 }
 
 /// A few valid encodings per entry, to truncate and mutate.
@@ -668,25 +489,11 @@ int main(void) {
     std::fs::write(dir.path().join("main.c"), prog).unwrap();
     let exe = dir.path().join("wp");
     let mut cmd = Command::new("cc");
-    cmd.args(CFLAGS)
-        .args(SANITIZE)
-        .arg("-DWP_CODEC_ONLY")
-        .arg("-I")
-        .arg(dir.path())
-        .arg("-I")
-        .arg(root().join("include"));
-    cmd.arg(dir.path().join("main.c"))
-        .arg(dir.path().join("wp.c"))
-        .arg("-o")
-        .arg(&exe);
+    cmd.args(CFLAGS).args(SANITIZE).arg("-DWP_CODEC_ONLY").arg("-I").arg(dir.path()).arg("-I").arg(root().join("include"));
+    cmd.arg(dir.path().join("main.c")).arg(dir.path().join("wp.c")).arg("-o").arg(&exe);
     run_cc(cmd, "compiling the parse test");
     let out = Command::new(&exe).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 
 /// A made-up schema full of awkward names and shapes: keywords, collisions with generated names,

@@ -51,9 +51,7 @@ impl UniqueIndex {
 
     pub fn find(&self, value: &[u8], table: &TableDef, types: &TypeTable, store: &RowStore) -> Option<RowId> {
         let hash = store.hash_bytes(value);
-        self.map
-            .find(hash, |&id| self.key(store.get(id), table, types) == Some(value))
-            .copied()
+        self.map.find(hash, |&id| self.key(store.get(id), table, types) == Some(value)).copied()
     }
 }
 

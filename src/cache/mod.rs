@@ -164,9 +164,10 @@ impl ClientCache {
         let Some(slot) = def.unique_constraints.iter().position(|c| c.as_slice() == [column]) else {
             return Err(format!("column `{}` of table `{}` has no unique constraint", def.columns[column].name, def.name));
         };
-        self.schema.types.validate(&def.row_fields[column], value).map_err(|e| {
-            format!("the value for `{}.{}` does not match its type: {e}", def.name, def.columns[column].name)
-        })?;
+        self.schema
+            .types
+            .validate(&def.row_fields[column], value)
+            .map_err(|e| format!("the value for `{}.{}` does not match its type: {e}", def.name, def.columns[column].name))?;
         let t = &mut self.tables[table];
         let index = t.unique[slot].get_or_insert_with(|| UniqueIndex::build(column, def, &self.schema.types, &t.store));
         Ok(index.find(value, def, &self.schema.types, &t.store).map(|id| t.store.shared(id)))

@@ -226,7 +226,12 @@ fn slot_bytes<'a>(slots: &[Slot], chunks: &'a [Chunk], id: RowId) -> &'a [u8] {
 }
 
 /// The chunk for `data`, reusing the current one while rows keep coming from the same buffer.
-fn chunk_for(chunks: &mut Vec<Chunk>, free_chunks: &mut Vec<u32>, current: &mut Option<(usize, usize, u32)>, data: &Bytes) -> u32 {
+fn chunk_for(
+    chunks: &mut Vec<Chunk>,
+    free_chunks: &mut Vec<u32>,
+    current: &mut Option<(usize, usize, u32)>,
+    data: &Bytes,
+) -> u32 {
     let key = (data.as_ptr() as usize, data.len());
     if let Some((ptr, len, chunk)) = *current {
         if (ptr, len) == key {

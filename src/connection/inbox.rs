@@ -12,15 +12,26 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub(crate) enum Inbound {
-    Connected { identity: Identity, token: String, connection_id: ConnectionId },
+    Connected {
+        identity: Identity,
+        token: String,
+        connection_id: ConnectionId,
+    },
     ConnectFailed(Error),
-    Message { parsed: Parsed, received_at: Instant },
+    Message {
+        parsed: Parsed,
+        received_at: Instant,
+    },
     /// The socket is gone; `None` after a disconnect we asked for.
     Disconnected(Option<Error>),
     /// The socket was lost and reconnection is being attempted (auto-reconnect only).
     ConnectionLost(Error),
     /// A new socket is open after a loss, as the same identity with a new connection id.
-    Reconnected { identity: Identity, token: String, connection_id: ConnectionId },
+    Reconnected {
+        identity: Identity,
+        token: String,
+        connection_id: ConnectionId,
+    },
 }
 
 /// State shared between a connection's handle and its background task.

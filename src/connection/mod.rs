@@ -236,7 +236,9 @@ impl DbConnection {
         let schema = self.schema_required()?;
         let def = schema.reducer(reducer).ok_or_else(|| Error::UnknownReducer(reducer.to_owned()))?;
         if let Some(kind) = def.lifecycle {
-            return Err(Error::InvalidArgument(format!("`{reducer}` is the module's {kind} lifecycle reducer; clients cannot call it")));
+            return Err(Error::InvalidArgument(format!(
+                "`{reducer}` is the module's {kind} lifecycle reducer; clients cannot call it"
+            )));
         }
         schema
             .types

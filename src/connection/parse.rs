@@ -11,11 +11,26 @@ use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 
 pub(crate) enum Parsed {
-    Transaction { tables: Vec<TableRows>, event: Event },
-    SubscribeApplied { query_id: u32, tables: Vec<TableRows> },
-    UnsubscribeApplied { query_id: u32, tables: Vec<TableRows> },
-    SubscriptionError { query_id: Option<u32>, error: String },
-    OneOffResponse { message_id: Bytes, result: Result<Vec<(String, RowList)>, String> },
+    Transaction {
+        tables: Vec<TableRows>,
+        event: Event,
+    },
+    SubscribeApplied {
+        query_id: u32,
+        tables: Vec<TableRows>,
+    },
+    UnsubscribeApplied {
+        query_id: u32,
+        tables: Vec<TableRows>,
+    },
+    SubscriptionError {
+        query_id: Option<u32>,
+        error: String,
+    },
+    OneOffResponse {
+        message_id: Bytes,
+        result: Result<Vec<(String, RowList)>, String>,
+    },
     /// A message this client never asks for (legacy single-query subscriptions), or a second
     /// IdentityToken; logged and otherwise ignored.
     Ignored(&'static str),

@@ -118,7 +118,12 @@ async fn pause(d: Duration, outbound: &mut UnboundedReceiver<Outbound>) -> bool 
     }
 }
 
-pub(crate) async fn run(link: Arc<Link>, mut config: Config, schema: Option<Arc<Schema>>, mut outbound: UnboundedReceiver<Outbound>) {
+pub(crate) async fn run(
+    link: Arc<Link>,
+    mut config: Config,
+    schema: Option<Arc<Schema>>,
+    mut outbound: UnboundedReceiver<Outbound>,
+) {
     // Messages queued before the socket opens are sent right after it does.
     let mut early = Vec::new();
     let (mut ws, identity) = match connect_watching(&link, &config, schema, &mut outbound, &mut early).await {
@@ -187,9 +192,9 @@ type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<t
 
 async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> Result<(Ws, Inbound), Error> {
     let fetch = || async {
-        tokio::time::timeout(config.connect_timeout, fetch_schema(config))
-            .await
-            .map_err(|_| connect_error(ConnectErrorKind::Timeout, format!("fetching the schema took longer than {:?}", config.connect_timeout)))?
+        tokio::time::timeout(config.connect_timeout, fetch_schema(config)).await.map_err(|_| {
+            connect_error(ConnectErrorKind::Timeout, format!("fetching the schema took longer than {:?}", config.connect_timeout))
+        })?
     };
     let schema = match schema {
         Some(given) if config.check_schema => {
@@ -231,7 +236,12 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
     let opening = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
     let (mut ws, _response) = tokio::time::timeout(config.connect_timeout, opening)
         .await
-        .map_err(|_| connect_error(ConnectErrorKind::Timeout, format!("no answer from {} within {:?}", config.ws_base, config.connect_timeout)))?
+        .map_err(|_| {
+            connect_error(
+                ConnectErrorKind::Timeout,
+                format!("no answer from {} within {:?}", config.ws_base, config.connect_timeout),
+            )
+        })?
         .map_err(|e| classify_ws_error(e, config))?;
 
     // The server's first message is our identity (pings may come first; tungstenite answers
@@ -247,19 +257,26 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
     })
     .await
     .map_err(|_| connect_error(ConnectErrorKind::Timeout, "the server opened the socket but sent no identity"))?;
-    let frame = match first {
-        Some(Ok(Message::Binary(b))) => b,
-        Some(Ok(other)) => {
-            return Err(connect_error(ConnectErrorKind::Other, format!("expected the identity message, got a {} frame", frame_kind(&other))))
-        }
-        Some(Err(e)) => return Err(connect_error(ConnectErrorKind::ClosedBeforeIdentity, format!("socket error before the identity arrived: {e}"))),
-        None => {
-            return Err(connect_error(
+    let frame =
+        match first {
+            Some(Ok(Message::Binary(b))) => b,
+            Some(Ok(other)) => {
+                return Err(connect_error(
+                    ConnectErrorKind::Other,
+                    format!("expected the identity message, got a {} frame", frame_kind(&other)),
+                ))
+            }
+            Some(Err(e)) => {
+                return Err(connect_error(
+                    ConnectErrorKind::ClosedBeforeIdentity,
+                    format!("socket error before the identity arrived: {e}"),
+                ))
+            }
+            None => return Err(connect_error(
                 ConnectErrorKind::ClosedBeforeIdentity,
                 "the server closed the connection before sending our identity (did the module's client_connected reducer fail?)",
-            ))
-        }
-    };
+            )),
+        };
     link.counters.bytes_received.fetch_add(frame.len() as u64, Relaxed);
     match server_message::decode_frame_sized(frame, limits) {
         Ok((ServerMessage::IdentityToken { identity, token, connection_id }, plain_len)) => {
@@ -267,7 +284,9 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
             link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
             Ok((ws, Inbound::Connected { identity, token, connection_id }))
         }
-        Ok((other, _)) => Err(connect_error(ConnectErrorKind::Other, format!("expected IdentityToken first, got {}", other.kind()))),
+        Ok((other, _)) => {
+            Err(connect_error(ConnectErrorKind::Other, format!("expected IdentityToken first, got {}", other.kind())))
+        }
         Err(e) => Err(connect_error(ConnectErrorKind::Other, e.to_string())),
     }
 }
@@ -302,7 +321,9 @@ fn classify_ws_error(e: tungstenite::Error, config: &Config) -> Error {
             connect_error(ConnectErrorKind::HttpStatus(status), message)
         }
         tungstenite::Error::Io(io) => classify_io(&io, &config.ws_base),
-        tungstenite::Error::Tls(tls) => connect_error(ConnectErrorKind::Tls, format!("TLS failure with {}: {tls}", config.ws_base)),
+        tungstenite::Error::Tls(tls) => {
+            connect_error(ConnectErrorKind::Tls, format!("TLS failure with {}: {tls}", config.ws_base))
+        }
         tungstenite::Error::Url(u) => connect_error(ConnectErrorKind::InvalidUri, format!("invalid URI {}: {u}", config.ws_base)),
         other => connect_error(ConnectErrorKind::Other, other.to_string()),
     }
@@ -316,7 +337,9 @@ fn classify_io(io: &std::io::Error, target: &str) -> Error {
         return connect_error(ConnectErrorKind::Tls, format!("TLS failure with {target}: {text}"));
     }
     match io.kind() {
-        K::ConnectionRefused => connect_error(ConnectErrorKind::Refused, format!("connection refused by {target} (is the server running?)")),
+        K::ConnectionRefused => {
+            connect_error(ConnectErrorKind::Refused, format!("connection refused by {target} (is the server running?)"))
+        }
         K::TimedOut => connect_error(ConnectErrorKind::Timeout, format!("timed out connecting to {target}")),
         _ if text.contains("lookup") || text.contains("resolve") || text.contains("Name or service") => {
             connect_error(ConnectErrorKind::Dns, format!("cannot resolve the host of {target}: {text}"))

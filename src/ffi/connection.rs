@@ -73,12 +73,19 @@ pub type stdb_connect_error_fn = Option<
 
 /// Called once when an established connection ends. `message` is NULL (length 0) after a
 /// disconnect the caller asked for, else the reason (UTF-8, not NUL-terminated).
-pub type stdb_disconnect_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, message: *const c_char, message_len: usize)>;
+pub type stdb_disconnect_fn = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, message: *const c_char, message_len: usize),
+>;
 
 /// Called after a reducer run we are told about. Pointers are valid during the call only.
-pub type stdb_reducer_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, event: *const stdb_event, reducer: *const stdb_reducer_event)>;
+pub type stdb_reducer_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        conn: *const stdb_connection,
+        event: *const stdb_event,
+        reducer: *const stdb_reducer_event,
+    ),
+>;
 
 /// Called with the result of a one-off query: on success `error` is NULL and `rows` holds the
 /// rows; on failure `error` is the server's message and `rows` is NULL. Valid during the call only.
@@ -123,7 +130,11 @@ fn edit_builder(
 
 /// Sets the host address: `http://`, `https://`, `ws://` or `wss://` (UTF-8, `len` bytes).
 #[no_mangle]
-pub extern "C" fn stdb_connection_builder_set_uri(builder: *mut stdb_connection_builder, uri: *const c_char, len: usize) -> stdb_result {
+pub extern "C" fn stdb_connection_builder_set_uri(
+    builder: *mut stdb_connection_builder,
+    uri: *const c_char,
+    len: usize,
+) -> stdb_result {
     result_boundary!({
         // SAFETY: `uri` is NULL or `len` readable bytes, per the header.
         let uri = unsafe { str_arg(uri, len, "uri")? }.to_owned();
@@ -147,7 +158,11 @@ pub extern "C" fn stdb_connection_builder_set_module_name(
 
 /// Sets the token to connect with; `(NULL, 0)` connects anonymously (the server issues one).
 #[no_mangle]
-pub extern "C" fn stdb_connection_builder_set_token(builder: *mut stdb_connection_builder, token: *const c_char, len: usize) -> stdb_result {
+pub extern "C" fn stdb_connection_builder_set_token(
+    builder: *mut stdb_connection_builder,
+    token: *const c_char,
+    len: usize,
+) -> stdb_result {
     result_boundary!({
         let token = if token.is_null() && len == 0 {
             None
@@ -162,7 +177,10 @@ pub extern "C" fn stdb_connection_builder_set_token(builder: *mut stdb_connectio
 /// Compression the server should use for large messages: 0 none, 1 Brotli, 2 Gzip (the default:
 /// about as small as Brotli at the server's settings, and several times faster to decompress).
 #[no_mangle]
-pub extern "C" fn stdb_connection_builder_set_compression(builder: *mut stdb_connection_builder, compression: i32) -> stdb_result {
+pub extern "C" fn stdb_connection_builder_set_compression(
+    builder: *mut stdb_connection_builder,
+    compression: i32,
+) -> stdb_result {
     result_boundary!({
         let c = match compression {
             0 => Compression::None,
@@ -258,7 +276,12 @@ pub extern "C" fn stdb_connection_builder_set_reconnect(
 /// Called after each successful reconnect, once the cache is reconciled (after the row
 /// callbacks that report the changes). Pointers are valid during the call only.
 pub type stdb_reconnect_fn = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, identity: *const stdb_identity, connection_id: *const stdb_connection_id),
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        conn: *const stdb_connection,
+        identity: *const stdb_identity,
+        connection_id: *const stdb_connection_id,
+    ),
 >;
 
 /// Registers the reconnect callback (runs after every reconnect). `free_user_data` runs once,
@@ -371,7 +394,10 @@ pub extern "C" fn stdb_connection_builder_on_disconnect(
 /// `builder` (even on failure). Returns at once; progress arrives through the callbacks when the
 /// connection is ticked.
 #[no_mangle]
-pub extern "C" fn stdb_connection_builder_build(builder: *mut stdb_connection_builder, out: *mut *mut stdb_connection) -> stdb_result {
+pub extern "C" fn stdb_connection_builder_build(
+    builder: *mut stdb_connection_builder,
+    out: *mut *mut stdb_connection,
+) -> stdb_result {
     result_boundary!({
         // SAFETY: NULL or a live builder owned by the caller, which gives it up here.
         let b = unsafe { take(builder) }.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "builder is NULL"))?;
@@ -435,7 +461,10 @@ pub extern "C" fn stdb_frame_tick_budget(
         let time = (max_micros != 0).then(|| Duration::from_micros(max_micros));
         let report = check(conn_clone(conn)?.frame_tick_budget(max, time))?;
         if !out.is_null() {
-            let r = stdb_tick_report { processed: report.processed as u32, remaining: report.remaining.min(u32::MAX as usize) as u32 };
+            let r = stdb_tick_report {
+                processed: report.processed as u32,
+                remaining: report.remaining.min(u32::MAX as usize) as u32,
+            };
             // SAFETY: non-null, and writable per the header.
             unsafe { out.write(r) };
         }
@@ -508,7 +537,8 @@ pub extern "C" fn stdb_connection_get_connection_id(conn: *const stdb_connection
 #[no_mangle]
 pub extern "C" fn stdb_connection_token(conn: *const stdb_connection, out: *mut stdb_buffer) -> stdb_result {
     result_boundary!({
-        let token = conn_clone(conn)?.token().ok_or_else(|| fail(stdb_result::STDB_ERR_INVALID_STATE, "no token before on_connect"))?;
+        let token =
+            conn_clone(conn)?.token().ok_or_else(|| fail(stdb_result::STDB_ERR_INVALID_STATE, "no token before on_connect"))?;
         // SAFETY: as above.
         unsafe { write_out(out, stdb_buffer::from_vec(token.into_bytes()), "out") }
     })
@@ -564,8 +594,10 @@ pub extern "C" fn stdb_connection_call_reducer(
     })
 }
 
-fn reducer_closure(cb: unsafe extern "C" fn(*mut c_void, *const stdb_connection, *const stdb_event, *const stdb_reducer_event), ud: UserData)
-    -> impl FnMut(&crate::EventContext, &crate::ReducerEvent) + Send + 'static {
+fn reducer_closure(
+    cb: unsafe extern "C" fn(*mut c_void, *const stdb_connection, *const stdb_event, *const stdb_reducer_event),
+    ud: UserData,
+) -> impl FnMut(&crate::EventContext, &crate::ReducerEvent) + Send + 'static {
     move |ctx, r| {
         // SAFETY: a C function pointer the caller registered; every pointer is valid for the call.
         unsafe { cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), reducer_event_ptr(r)) }

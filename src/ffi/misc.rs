@@ -105,7 +105,12 @@ fn credentials(key: *const c_char, key_len: usize) -> Result<Credentials, stdb_r
 
 /// Saves a token under `key` (file `<config dir>/stdb-client/<key>.token`, mode 0600).
 #[no_mangle]
-pub extern "C" fn stdb_credentials_save(key: *const c_char, key_len: usize, token: *const c_char, token_len: usize) -> stdb_result {
+pub extern "C" fn stdb_credentials_save(
+    key: *const c_char,
+    key_len: usize,
+    token: *const c_char,
+    token_len: usize,
+) -> stdb_result {
     result_boundary!({
         let c = credentials(key, key_len)?;
         // SAFETY: pointer + length, per the header.
@@ -117,7 +122,12 @@ pub extern "C" fn stdb_credentials_save(key: *const c_char, key_len: usize, toke
 /// Loads the token saved under `key`: `*found` says whether there is one; if so `*out_token`
 /// holds it (release with `stdb_buffer_free`).
 #[no_mangle]
-pub extern "C" fn stdb_credentials_load(key: *const c_char, key_len: usize, found: *mut bool, out_token: *mut stdb_buffer) -> stdb_result {
+pub extern "C" fn stdb_credentials_load(
+    key: *const c_char,
+    key_len: usize,
+    found: *mut bool,
+    out_token: *mut stdb_buffer,
+) -> stdb_result {
     result_boundary!({
         let c = credentials(key, key_len)?;
         if found.is_null() || out_token.is_null() {
@@ -154,7 +164,14 @@ pub const STDB_LOG_TRACE: i32 = 5;
 /// Receives one log line. `target` and `message` are UTF-8, not NUL-terminated, valid for the call.
 /// May be called from any thread (the library's background threads included) and concurrently.
 pub type stdb_log_fn = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, level: i32, target: *const c_char, target_len: usize, message: *const c_char, message_len: usize),
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        level: i32,
+        target: *const c_char,
+        target_len: usize,
+        message: *const c_char,
+        message_len: usize,
+    ),
 >;
 
 struct Sink {
@@ -200,7 +217,12 @@ impl log::Log for HostLogger {
 /// any earlier one (whose `free_user_data` then runs). A NULL callback stops logging.
 /// Process-wide. If the process already installed another Rust `log` logger, lines go there.
 #[no_mangle]
-pub extern "C" fn stdb_set_logger(callback: stdb_log_fn, user_data: *mut c_void, free_user_data: stdb_free_fn, max_level: i32) -> stdb_result {
+pub extern "C" fn stdb_set_logger(
+    callback: stdb_log_fn,
+    user_data: *mut c_void,
+    free_user_data: stdb_free_fn,
+    max_level: i32,
+) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
         let level = match max_level {

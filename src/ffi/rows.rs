@@ -1,6 +1,6 @@
 //! Row lists handed to C: results of index scans and one-off queries.
 
-use super::boundary::{boundary, result_boundary, stdb_result, fail};
+use super::boundary::{boundary, fail, result_boundary, stdb_result};
 use super::types::{borrow, take, Handle};
 use crate::protocol::RowList;
 use bytes::Bytes;
@@ -47,7 +47,12 @@ pub extern "C" fn stdb_row_list_len(list: *const stdb_row_list) -> usize {
 /// Row `index` of the list: `*data`/`*len` borrow from the list (valid while it lives).
 /// `STDB_ERR_INVALID_ARGUMENT` if `index` is out of range.
 #[no_mangle]
-pub extern "C" fn stdb_row_list_get(list: *const stdb_row_list, index: usize, data: *mut *const u8, len: *mut usize) -> stdb_result {
+pub extern "C" fn stdb_row_list_get(
+    list: *const stdb_row_list,
+    index: usize,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> stdb_result {
     result_boundary!({
         // SAFETY: NULL or a live list.
         let l = unsafe { borrow(list, "list")? };

@@ -25,10 +25,12 @@ impl Handle for stdb_subscription {
 }
 
 /// Called when a subscription is applied (or, for `unsubscribe_then`, removed).
-pub type stdb_subscription_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, event: *const stdb_event)>;
+pub type stdb_subscription_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, event: *const stdb_event)>;
 /// Called when a subscription fails; `message` is UTF-8, not NUL-terminated, valid for the call.
-pub type stdb_subscription_error_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, message: *const c_char, message_len: usize)>;
+pub type stdb_subscription_error_fn = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, message: *const c_char, message_len: usize),
+>;
 
 /// A new subscription builder for `conn`, or NULL if `conn` is NULL.
 #[no_mangle]
@@ -51,7 +53,10 @@ pub extern "C" fn stdb_subscription_builder_free(builder: *mut stdb_subscription
     })
 }
 
-fn edit(b: *mut stdb_subscription_builder, f: impl FnOnce(SubscriptionBuilder) -> SubscriptionBuilder) -> Result<(), stdb_result> {
+fn edit(
+    b: *mut stdb_subscription_builder,
+    f: impl FnOnce(SubscriptionBuilder) -> SubscriptionBuilder,
+) -> Result<(), stdb_result> {
     // SAFETY: NULL or a live builder owned by the caller.
     let b = unsafe { borrow_mut(b, "builder")? };
     let current = b.take().ok_or_else(|| fail(stdb_result::STDB_ERR_INVALID_STATE, "the builder was already used"))?;

@@ -20,8 +20,15 @@ impl Handle for stdb_table {
 /// Called for each row of a table; return false to stop. `row` is borrowed for the call.
 pub type stdb_row_visitor = Option<unsafe extern "C" fn(user_data: *mut c_void, row: *const u8, row_len: usize) -> bool>;
 /// Called for an inserted or deleted row. Pointers are valid during the call only.
-pub type stdb_row_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, conn: *const stdb_connection, event: *const stdb_event, row: *const u8, row_len: usize)>;
+pub type stdb_row_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        conn: *const stdb_connection,
+        event: *const stdb_event,
+        row: *const u8,
+        row_len: usize,
+    ),
+>;
 /// Called for an updated row (same primary key). Pointers are valid during the call only.
 pub type stdb_update_fn = Option<
     unsafe extern "C" fn(
@@ -38,7 +45,12 @@ pub type stdb_update_fn = Option<
 /// Looks up a table by name (needs the schema: after `on_connect`, or at once when the builder
 /// was given one). `*out` is a new handle to release with `stdb_table_free`.
 #[no_mangle]
-pub extern "C" fn stdb_connection_table(conn: *const stdb_connection, name: *const c_char, name_len: usize, out: *mut *mut stdb_table) -> stdb_result {
+pub extern "C" fn stdb_connection_table(
+    conn: *const stdb_connection,
+    name: *const c_char,
+    name_len: usize,
+    out: *mut *mut stdb_table,
+) -> stdb_result {
     result_boundary!({
         // SAFETY: NULL or a live connection.
         let c: &DbConnection = unsafe { borrow(conn, "conn")? };
@@ -128,7 +140,12 @@ pub extern "C" fn stdb_table_find(
 /// Position of a btree index, by the server's index name or the module's accessor name. The
 /// position never changes for the connection's lifetime (its schema is fixed): look it up once.
 #[no_mangle]
-pub extern "C" fn stdb_table_btree_index(t: *const stdb_table, name: *const c_char, name_len: usize, out_index: *mut u32) -> stdb_result {
+pub extern "C" fn stdb_table_btree_index(
+    t: *const stdb_table,
+    name: *const c_char,
+    name_len: usize,
+    out_index: *mut u32,
+) -> stdb_result {
     result_boundary!({
         let t = table(t)?;
         // SAFETY: pointer + length, per the header.
@@ -290,7 +307,9 @@ pub extern "C" fn stdb_table_on_update(
         register(t, out_id, |t| {
             check(t.on_update(move |ctx, old, new| {
                 // SAFETY: the caller's function pointer; pointers valid for the call.
-                unsafe { cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), old.as_ptr(), old.len(), new.as_ptr(), new.len()) }
+                unsafe {
+                    cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), old.as_ptr(), old.len(), new.as_ptr(), new.len())
+                }
             }))
         })
     })

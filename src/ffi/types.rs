@@ -94,7 +94,11 @@ impl Drop for UserData {
 /// `data` must be NULL or point to `len` readable bytes that stay valid for `'a`.
 pub(crate) unsafe fn bytes_arg<'a>(data: *const u8, len: usize, what: &str) -> Result<&'a [u8], stdb_result> {
     if data.is_null() {
-        return if len == 0 { Ok(&[]) } else { Err(fail(stdb_result::STDB_ERR_NULL, format!("{what} is NULL with length {len}"))) };
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(fail(stdb_result::STDB_ERR_NULL, format!("{what} is NULL with length {len}")))
+        };
     }
     // SAFETY: non-null, and the caller promises `len` readable bytes.
     Ok(unsafe { std::slice::from_raw_parts(data, len) })

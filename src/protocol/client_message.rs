@@ -42,15 +42,9 @@ pub fn subscribe_multi(queries: &[String], request_id: u32, query_id: u32) -> Ve
 }
 
 pub fn unsubscribe_multi(request_id: u32, query_id: u32) -> Vec<u8> {
-    encode(ws::ClientMessage::UnsubscribeMulti(ws::UnsubscribeMulti {
-        request_id,
-        query_id: ws::QueryId::new(query_id),
-    }))
+    encode(ws::ClientMessage::UnsubscribeMulti(ws::UnsubscribeMulti { request_id, query_id: ws::QueryId::new(query_id) }))
 }
 
 pub fn one_off_query(message_id: &[u8], query: &str) -> Vec<u8> {
-    encode(ws::ClientMessage::OneOffQuery(ws::OneOffQuery {
-        message_id: message_id.into(),
-        query_string: query.into(),
-    }))
+    encode(ws::ClientMessage::OneOffQuery(ws::OneOffQuery { message_id: message_id.into(), query_string: query.into() }))
 }

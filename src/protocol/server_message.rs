@@ -15,18 +15,49 @@ use spacetimedb_lib::{ConnectionId, Identity, TimeDuration, Timestamp};
 
 #[derive(Debug)]
 pub enum ServerMessage {
-    InitialSubscription { update: DatabaseUpdate, request_id: u32, host_duration: TimeDuration },
+    InitialSubscription {
+        update: DatabaseUpdate,
+        request_id: u32,
+        host_duration: TimeDuration,
+    },
     TransactionUpdate(TransactionUpdate),
-    TransactionUpdateLight { request_id: u32, update: DatabaseUpdate },
-    IdentityToken { identity: Identity, token: String, connection_id: ConnectionId },
+    TransactionUpdateLight {
+        request_id: u32,
+        update: DatabaseUpdate,
+    },
+    IdentityToken {
+        identity: Identity,
+        token: String,
+        connection_id: ConnectionId,
+    },
     OneOffQueryResponse(OneOffQueryResponse),
     /// Reply to the legacy `SubscribeSingle`, which this client never sends.
-    SubscribeApplied { request_id: u32, query_id: u32, table_name: String, update: TableUpdate },
+    SubscribeApplied {
+        request_id: u32,
+        query_id: u32,
+        table_name: String,
+        update: TableUpdate,
+    },
     /// Reply to the legacy `Unsubscribe`, which this client never sends.
-    UnsubscribeApplied { request_id: u32, query_id: u32, table_name: String, update: TableUpdate },
+    UnsubscribeApplied {
+        request_id: u32,
+        query_id: u32,
+        table_name: String,
+        update: TableUpdate,
+    },
     SubscriptionError(SubscriptionError),
-    SubscribeMultiApplied { request_id: u32, query_id: u32, host_duration_micros: u64, update: DatabaseUpdate },
-    UnsubscribeMultiApplied { request_id: u32, query_id: u32, host_duration_micros: u64, update: DatabaseUpdate },
+    SubscribeMultiApplied {
+        request_id: u32,
+        query_id: u32,
+        host_duration_micros: u64,
+        update: DatabaseUpdate,
+    },
+    UnsubscribeMultiApplied {
+        request_id: u32,
+        query_id: u32,
+        host_duration_micros: u64,
+        update: DatabaseUpdate,
+    },
 }
 
 impl ServerMessage {
@@ -182,10 +213,7 @@ pub fn decode_message(body: Bytes, limits: DecodeLimits) -> Result<ServerMessage
             host_duration: TimeDuration::from_micros(r.i64("host duration")?),
         },
         1 => ServerMessage::TransactionUpdate(transaction_update(&mut r, limits)?),
-        2 => ServerMessage::TransactionUpdateLight {
-            request_id: r.u32("request id")?,
-            update: database_update(&mut r, limits)?,
-        },
+        2 => ServerMessage::TransactionUpdateLight { request_id: r.u32("request id")?, update: database_update(&mut r, limits)? },
         3 => ServerMessage::IdentityToken {
             identity: Identity::from_byte_array(r.bytes32("identity")?),
             token: r.string("token")?,

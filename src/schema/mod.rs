@@ -172,7 +172,10 @@ impl Schema {
                 continue;
             };
             let same = t.columns.len() == s.columns.len()
-                && t.columns.iter().zip(&s.columns).all(|(a, b)| a.name == b.name && same_layout(&self.types, &a.ty, &server.types, &b.ty));
+                && t.columns
+                    .iter()
+                    .zip(&s.columns)
+                    .all(|(a, b)| a.name == b.name && same_layout(&self.types, &a.ty, &server.types, &b.ty));
             if !same {
                 problems.push(format!("table `{}` has different columns", t.name));
             }

@@ -101,9 +101,10 @@ impl TypeTable {
             Ty::String => {
                 let start = need(4)?;
                 let len = u32::from_le_bytes(bytes[pos..start].try_into().unwrap()) as usize;
-                let end = start.checked_add(len).filter(|e| *e <= bytes.len()).ok_or_else(|| {
-                    format!("truncated string of {len} bytes at offset {pos}")
-                })?;
+                let end = start
+                    .checked_add(len)
+                    .filter(|e| *e <= bytes.len())
+                    .ok_or_else(|| format!("truncated string of {len} bytes at offset {pos}"))?;
                 std::str::from_utf8(&bytes[start..end]).map_err(|_| format!("invalid UTF-8 in string at offset {pos}"))?;
                 Ok(end)
             }
@@ -214,13 +215,25 @@ impl TypeTable {
             Ty::I8 | Ty::I16 | Ty::I32 | Ty::I64 | Ty::I128 | Ty::I256 => be_flipped(out, true),
             Ty::F32 => {
                 let f = f32::from_le_bytes(v.try_into().unwrap());
-                let bits = if f == 0.0 { 0 } else if f.is_nan() { f32::NAN.to_bits() } else { f.to_bits() };
+                let bits = if f == 0.0 {
+                    0
+                } else if f.is_nan() {
+                    f32::NAN.to_bits()
+                } else {
+                    f.to_bits()
+                };
                 let key = if bits >> 31 == 1 { !bits } else { bits | (1 << 31) };
                 out.extend_from_slice(&key.to_be_bytes());
             }
             Ty::F64 => {
                 let f = f64::from_le_bytes(v.try_into().unwrap());
-                let bits = if f == 0.0 { 0 } else if f.is_nan() { f64::NAN.to_bits() } else { f.to_bits() };
+                let bits = if f == 0.0 {
+                    0
+                } else if f.is_nan() {
+                    f64::NAN.to_bits()
+                } else {
+                    f.to_bits()
+                };
                 let key = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
                 out.extend_from_slice(&key.to_be_bytes());
             }
@@ -277,7 +290,9 @@ fn compile(ty: &AlgebraicType, n_types: usize) -> Result<Ty, String> {
             }
             Ty::Ref(r.idx() as u32)
         }
-        AlgebraicType::Sum(s) => Ty::Sum(s.variants.iter().map(|v| compile(&v.algebraic_type, n_types)).collect::<Result<_, _>>()?),
+        AlgebraicType::Sum(s) => {
+            Ty::Sum(s.variants.iter().map(|v| compile(&v.algebraic_type, n_types)).collect::<Result<_, _>>()?)
+        }
         AlgebraicType::Product(p) => {
             Ty::Product(p.elements.iter().map(|e| compile(&e.algebraic_type, n_types)).collect::<Result<_, _>>()?)
         }

@@ -32,11 +32,7 @@ pub enum TestbedError {
     /// The server did not start or did not become ready.
     ServerStart(String),
     /// An HTTP request failed. `status` is None for transport errors (connection refused, timeout).
-    Http {
-        what: String,
-        status: Option<u16>,
-        body: String,
-    },
+    Http { what: String, status: Option<u16>, body: String },
     /// Local I/O (temp dirs, files, spawning processes).
     Io(String),
 }
@@ -47,16 +43,8 @@ impl fmt::Display for TestbedError {
             TestbedError::Binary(m) => write!(f, "spacetimedb server binary: {m}"),
             TestbedError::ModuleBuild(m) => write!(f, "building test modules: {m}"),
             TestbedError::ServerStart(m) => write!(f, "starting spacetimedb server: {m}"),
-            TestbedError::Http {
-                what,
-                status: Some(s),
-                body,
-            } => write!(f, "{what}: HTTP {s}: {body}"),
-            TestbedError::Http {
-                what,
-                status: None,
-                body,
-            } => write!(f, "{what}: {body}"),
+            TestbedError::Http { what, status: Some(s), body } => write!(f, "{what}: HTTP {s}: {body}"),
+            TestbedError::Http { what, status: None, body } => write!(f, "{what}: {body}"),
             TestbedError::Io(m) => write!(f, "{m}"),
         }
     }
@@ -80,10 +68,7 @@ fn io_err(what: impl fmt::Display, e: io::Error) -> TestbedError {
 
 /// The repository root (the parent of `testbed/`).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("testbed/ has a parent directory")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("testbed/ has a parent directory").to_path_buf()
 }
 
 fn cache_dir() -> PathBuf {
@@ -101,15 +86,10 @@ pub fn standalone_binary() -> Result<PathBuf, TestbedError> {
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(TestbedError::Binary(format!(
-                "STDB_STANDALONE={} does not exist",
-                path.display()
-            )))
+            Err(TestbedError::Binary(format!("STDB_STANDALONE={} does not exist", path.display())))
         };
     }
-    let path = cache_dir().join(format!(
-        "server-{SERVER_VERSION}/bin/spacetimedb-standalone"
-    ));
+    let path = cache_dir().join(format!("server-{SERVER_VERSION}/bin/spacetimedb-standalone"));
     if path.is_file() {
         Ok(path)
     } else {
@@ -126,32 +106,18 @@ pub fn standalone_binary() -> Result<PathBuf, TestbedError> {
 pub fn module_wasm(module: &str) -> Result<PathBuf, TestbedError> {
     static BUILD: OnceLock<Result<(), String>> = OnceLock::new();
     let root = repo_root();
-    if !root
-        .join("tests/modules")
-        .join(module)
-        .join("Cargo.toml")
-        .is_file()
-    {
-        return Err(TestbedError::ModuleBuild(format!(
-            "no module named '{module}' in tests/modules"
-        )));
+    if !root.join("tests/modules").join(module).join("Cargo.toml").is_file() {
+        return Err(TestbedError::ModuleBuild(format!("no module named '{module}' in tests/modules")));
     }
     if std::env::var_os("STDB_SKIP_MODULE_BUILD").is_none() {
-        BUILD
-            .get_or_init(run_build_modules)
-            .clone()
-            .map_err(TestbedError::ModuleBuild)?;
+        BUILD.get_or_init(run_build_modules).clone().map_err(TestbedError::ModuleBuild)?;
     }
-    let wasm = root
-        .join("tests/modules/target/wasm32-unknown-unknown/release")
-        .join(format!("{}.wasm", module.replace('-', "_")));
+    let wasm =
+        root.join("tests/modules/target/wasm32-unknown-unknown/release").join(format!("{}.wasm", module.replace('-', "_")));
     if wasm.is_file() {
         Ok(wasm)
     } else {
-        Err(TestbedError::ModuleBuild(format!(
-            "{} is missing; run scripts/build-modules",
-            wasm.display()
-        )))
+        Err(TestbedError::ModuleBuild(format!("{} is missing; run scripts/build-modules", wasm.display())))
     }
 }
 
@@ -170,12 +136,7 @@ fn run_build_modules() -> Result<(), String> {
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     let tail: Vec<&str> = text.lines().rev().take(40).collect();
     let tail: Vec<&str> = tail.into_iter().rev().collect();
-    Err(format!(
-        "{} failed ({}):\n{}",
-        script.display(),
-        out.status,
-        tail.join("\n")
-    ))
+    Err(format!("{} failed ({}):\n{}", script.display(), out.status, tail.join("\n")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,19 +166,13 @@ fn send(what: &str, req: ureq::Request, body: Option<&[u8]>) -> Result<String, T
             status: Some(code),
             body: read_body(what, resp).unwrap_or_default(),
         }),
-        Err(e) => Err(TestbedError::Http {
-            what: what.to_string(),
-            status: None,
-            body: e.to_string(),
-        }),
+        Err(e) => Err(TestbedError::Http { what: what.to_string(), status: None, body: e.to_string() }),
     }
 }
 
 fn read_body(what: &str, resp: ureq::Response) -> Result<String, TestbedError> {
     let mut body = String::new();
-    resp.into_reader()
-        .read_to_string(&mut body)
-        .map_err(|e| io_err(format!("{what}: reading response"), e))?;
+    resp.into_reader().read_to_string(&mut body).map_err(|e| io_err(format!("{what}: reading response"), e))?;
     Ok(body)
 }
 
@@ -230,14 +185,11 @@ fn parse_json(what: &str, body: &str) -> Result<serde_json::Value, TestbedError>
 }
 
 fn json_str(v: &serde_json::Value, pointer: &str, what: &str) -> Result<String, TestbedError> {
-    v.pointer(pointer)
-        .and_then(|s| s.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| TestbedError::Http {
-            what: what.to_string(),
-            status: Some(200),
-            body: format!("response lacks {pointer}: {v}"),
-        })
+    v.pointer(pointer).and_then(|s| s.as_str()).map(str::to_string).ok_or_else(|| TestbedError::Http {
+        what: what.to_string(),
+        status: Some(200),
+        body: format!("response lacks {pointer}: {v}"),
+    })
 }
 
 /// `POST /v1/identity` on `http_url`: a fresh (identity hex, token).
@@ -245,10 +197,7 @@ fn post_identity(http_url: &str) -> Result<(String, String), TestbedError> {
     let what = "POST /v1/identity";
     let body = send(what, agent().post(&format!("{http_url}/v1/identity")), None)?;
     let v = parse_json(what, &body)?;
-    Ok((
-        json_str(&v, "/identity", what)?,
-        json_str(&v, "/token", what)?,
-    ))
+    Ok((json_str(&v, "/identity", what)?, json_str(&v, "/token", what)?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,14 +228,11 @@ impl Server {
     }
 
     fn start_once(binary: &Path) -> Result<Server, TestbedError> {
-        let data_dir = tempfile::Builder::new()
-            .prefix("stdb-testbed-")
-            .tempdir()
-            .map_err(|e| io_err("creating a temp data dir", e))?;
+        let data_dir =
+            tempfile::Builder::new().prefix("stdb-testbed-").tempdir().map_err(|e| io_err("creating a temp data dir", e))?;
         let port = free_port()?;
         let log_path = data_dir.path().join("server.log");
-        let log = fs::File::create(&log_path)
-            .map_err(|e| io_err(format!("creating {}", log_path.display()), e))?;
+        let log = fs::File::create(&log_path).map_err(|e| io_err(format!("creating {}", log_path.display()), e))?;
         let log2 = log.try_clone().map_err(|e| io_err("dup log file", e))?;
 
         let mut cmd = Command::new(binary);
@@ -302,8 +248,7 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);
-        let child = spawn_tied_to_process(cmd)
-            .map_err(|e| io_err(format!("spawning {}", binary.display()), e))?;
+        let child = spawn_tied_to_process(cmd).map_err(|e| io_err(format!("spawning {}", binary.display()), e))?;
 
         let server = Server {
             http_url: format!("http://127.0.0.1:{port}"),
@@ -344,17 +289,11 @@ impl Server {
     }
 
     fn log_display(&self) -> String {
-        self.log_path
-            .as_ref()
-            .map_or("(external server)".into(), |p| p.display().to_string())
+        self.log_path.as_ref().map_or("(external server)".into(), |p| p.display().to_string())
     }
 
     fn log_tail(&self) -> String {
-        let text = self
-            .log_path
-            .as_ref()
-            .and_then(|p| fs::read_to_string(p).ok())
-            .unwrap_or_default();
+        let text = self.log_path.as_ref().and_then(|p| fs::read_to_string(p).ok()).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
@@ -384,12 +323,7 @@ impl Server {
 
     /// A handle to a server someone else runs (nothing is killed on drop).
     pub fn external(http_url: &str) -> Server {
-        Server {
-            http_url: http_url.trim_end_matches('/').to_string(),
-            child: None,
-            data_dir: None,
-            log_path: None,
-        }
+        Server { http_url: http_url.trim_end_matches('/').to_string(), child: None, data_dir: None, log_path: None }
     }
 
     /// "http://127.0.0.1:PORT"
@@ -416,30 +350,17 @@ impl Server {
     pub fn publish(&self, module: &str) -> Result<Database, TestbedError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let wasm_path = module_wasm(module)?;
-        let wasm = fs::read(&wasm_path)
-            .map_err(|e| io_err(format!("reading {}", wasm_path.display()), e))?;
+        let wasm = fs::read(&wasm_path).map_err(|e| io_err(format!("reading {}", wasm_path.display()), e))?;
         let (owner_identity_hex, owner_token) = self.new_identity()?;
-        let name = format!(
-            "{module}-{}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            random_hex()
-        );
+        let name = format!("{module}-{}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), random_hex());
         let what = format!("publishing {module} as {name}");
-        let req = agent()
-            .put(&format!("{}/v1/database/{name}", self.http_url))
-            .set("Authorization", &format!("Bearer {owner_token}"));
+        let req =
+            agent().put(&format!("{}/v1/database/{name}", self.http_url)).set("Authorization", &format!("Bearer {owner_token}"));
         let body = send(&what, req, Some(&wasm))?;
         // Answer: {"Success":{"domain":NAME,"database_identity":HEX,"op":"created"}}
         let v = parse_json(&what, &body)?;
         let identity_hex = json_str(&v, "/Success/database_identity", &what)?;
-        Ok(Database {
-            name,
-            identity_hex,
-            owner_identity_hex,
-            owner_token,
-            http_url: self.http_url.clone(),
-        })
+        Ok(Database { name, identity_hex, owner_identity_hex, owner_token, http_url: self.http_url.clone() })
     }
 
     /// Kills and reaps the child (owned servers only); idempotent.
@@ -460,12 +381,8 @@ impl Drop for Server {
 }
 
 fn free_port() -> Result<u16, TestbedError> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| io_err("finding a free port", e))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| io_err("finding a free port", e))?
-        .port();
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| io_err("finding a free port", e))?;
+    let port = listener.local_addr().map_err(|e| io_err("finding a free port", e))?.port();
     Ok(port)
 }
 
@@ -502,14 +419,7 @@ fn spawn_tied_to_process(mut cmd: Command) -> io::Result<Child> {
     let parent = std::process::id() as libc::pid_t;
     unsafe {
         cmd.pre_exec(move || {
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
                 return Err(io::Error::last_os_error());
             }
             // The parent may have died between fork and prctl; then nobody would kill us.
@@ -520,14 +430,8 @@ fn spawn_tied_to_process(mut cmd: Command) -> io::Result<Child> {
         });
     }
     let (reply_tx, reply_rx) = mpsc::channel();
-    spawner
-        .lock()
-        .unwrap()
-        .send((cmd, reply_tx))
-        .map_err(|_| io::Error::other("spawner thread is gone"))?;
-    reply_rx
-        .recv()
-        .map_err(|_| io::Error::other("spawner thread is gone"))?
+    spawner.lock().unwrap().send((cmd, reply_tx)).map_err(|_| io::Error::other("spawner thread is gone"))?;
+    reply_rx.recv().map_err(|_| io::Error::other("spawner thread is gone"))?
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -558,11 +462,7 @@ impl Database {
     }
 
     /// Runs SQL with another token, or anonymously with None (private tables are then hidden).
-    pub fn sql_as(
-        &self,
-        token: Option<&str>,
-        query: &str,
-    ) -> Result<serde_json::Value, TestbedError> {
+    pub fn sql_as(&self, token: Option<&str>, query: &str) -> Result<serde_json::Value, TestbedError> {
         let what = format!("SQL `{query}` on {}", self.name);
         let mut req = agent().post(&self.url("sql"));
         if let Some(token) = token {
@@ -575,20 +475,13 @@ impl Database {
     /// Rows of the first statement of `sql(query)`, each a positional JSON array.
     pub fn sql_rows(&self, query: &str) -> Result<Vec<serde_json::Value>, TestbedError> {
         let v = self.sql(query)?;
-        Ok(v.pointer("/0/rows")
-            .and_then(|r| r.as_array())
-            .cloned()
-            .unwrap_or_default())
+        Ok(v.pointer("/0/rows").and_then(|r| r.as_array()).cloned().unwrap_or_default())
     }
 
     /// The module schema, `GET …/schema?version=9` (RawModuleDefV9 as SATS-JSON text).
     pub fn schema_json(&self) -> Result<String, TestbedError> {
         let what = format!("schema of {}", self.name);
-        send(
-            &what,
-            agent().get(&self.url("schema")).query("version", "9"),
-            None,
-        )
+        send(&what, agent().get(&self.url("schema")).query("version", "9"), None)
     }
 
     /// Calls a reducer over HTTP as the owner. `json_args` is a JSON array, e.g. `[1, "x"]`.
@@ -598,12 +491,7 @@ impl Database {
     }
 
     /// Like `call_reducer_http`, with another identity's token.
-    pub fn call_reducer_http_as(
-        &self,
-        token: &str,
-        reducer: &str,
-        json_args: &str,
-    ) -> Result<(), TestbedError> {
+    pub fn call_reducer_http_as(&self, token: &str, reducer: &str, json_args: &str) -> Result<(), TestbedError> {
         let what = format!("calling {reducer}({json_args}) on {}", self.name);
         let req = agent()
             .post(&self.url(&format!("call/{reducer}")))

@@ -48,9 +48,7 @@ fn parse_modules(args: &[String]) -> Result<(Vec<String>, Vec<String>), TestbedE
     while i < args.len() {
         match args[i].as_str() {
             "--module" | "-m" => {
-                let m = args
-                    .get(i + 1)
-                    .ok_or_else(|| usage("--module needs a value"))?;
+                let m = args.get(i + 1).ok_or_else(|| usage("--module needs a value"))?;
                 modules.push(m.clone());
                 i += 2;
             }
@@ -63,16 +61,7 @@ fn parse_modules(args: &[String]) -> Result<(Vec<String>, Vec<String>), TestbedE
 
 /// "sdk-test" -> "SDK_TEST"
 fn env_suffix(module: &str) -> String {
-    module
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    module.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
 }
 
 fn publish_all(server: &Server, modules: &[String]) -> Result<Vec<Database>, TestbedError> {
@@ -82,9 +71,7 @@ fn publish_all(server: &Server, modules: &[String]) -> Result<Vec<Database>, Tes
 fn serve(args: &[String]) -> Result<ExitCode, TestbedError> {
     let (modules, command) = parse_modules(args)?;
     if modules.is_empty() || command.is_empty() {
-        return Err(TestbedError::Io(format!(
-            "serve needs at least one --module and a command after --\n{USAGE}"
-        )));
+        return Err(TestbedError::Io(format!("serve needs at least one --module and a command after --\n{USAGE}")));
     }
     let server = Server::start()?;
     let dbs = publish_all(&server, &modules)?;
@@ -97,16 +84,12 @@ fn serve(args: &[String]) -> Result<ExitCode, TestbedError> {
     for (module, db) in modules.iter().zip(&dbs) {
         cmd.env(format!("STDB_DB_{}", env_suffix(module)), &db.name);
     }
-    let status = cmd
-        .status()
-        .map_err(|e| TestbedError::Io(format!("running {}: {e}", command[0])))?;
+    let status = cmd.status().map_err(|e| TestbedError::Io(format!("running {}: {e}", command[0])))?;
     drop(server); // stop the server before we report
 
     use std::os::unix::process::ExitStatusExt;
     // Shell convention: a command killed by signal N exits with 128+N.
-    let code = status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
 

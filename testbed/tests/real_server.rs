@@ -6,97 +6,46 @@ use stdb_testbed::{Server, TestbedError};
 fn publish_sdk_test_and_query_it() {
     let server = Server::shared();
     let db = server.publish("sdk-test").expect("publish sdk-test");
-    assert_eq!(
-        db.identity_hex.len(),
-        64,
-        "database identity: {}",
-        db.identity_hex
-    );
+    assert_eq!(db.identity_hex.len(), 64, "database identity: {}", db.identity_hex);
 
     // Empty table: one statement result, no rows, schema names the columns.
     let v = db.sql("SELECT * FROM pk_u32").expect("sql");
     let results = v.as_array().expect("SQL answer is an array");
     assert_eq!(results.len(), 1, "{v}");
     assert_eq!(results[0]["rows"], serde_json::json!([]), "{v}");
-    let cols: Vec<&str> = results[0]["schema"]["elements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"]["some"].as_str().unwrap())
-        .collect();
+    let cols: Vec<&str> =
+        results[0]["schema"]["elements"].as_array().unwrap().iter().map(|e| e["name"]["some"].as_str().unwrap()).collect();
     assert_eq!(cols, ["n", "data"]);
 
-    db.call_reducer_http("insert_pk_u32", "[7, -3]")
-        .expect("insert_pk_u32");
-    db.call_reducer_http("insert_many", "[100, 3]")
-        .expect("insert_many");
+    db.call_reducer_http("insert_pk_u32", "[7, -3]").expect("insert_pk_u32");
+    db.call_reducer_http("insert_many", "[100, 3]").expect("insert_many");
     let mut rows = db.sql_rows("SELECT * FROM pk_u32").unwrap();
     rows.sort_by_key(|r| r[0].as_u64());
-    assert_eq!(
-        serde_json::Value::from(rows),
-        serde_json::json!([[7, -3], [100, 100], [101, 101], [102, 102]])
-    );
+    assert_eq!(serde_json::Value::from(rows), serde_json::json!([[7, -3], [100, 100], [101, 101], [102, 102]]));
 }
 
 #[test]
 fn schema_names_tables_and_reducers() {
-    let db = Server::shared()
-        .publish("sdk-test")
-        .expect("publish sdk-test");
+    let db = Server::shared().publish("sdk-test").expect("publish sdk-test");
     let text = db.schema_json().expect("schema");
     let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
-    let tables: Vec<&str> = schema["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    for t in [
-        "pk_u32",
-        "unique_u32",
-        "scores",
-        "all_types",
-        "my_rows",
-        "secret",
-        "tick_schedule",
-    ] {
+    let tables: Vec<&str> = schema["tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for t in ["pk_u32", "unique_u32", "scores", "all_types", "my_rows", "secret", "tick_schedule"] {
         assert!(tables.contains(&t), "table {t} missing from {tables:?}");
     }
-    let reducers: Vec<&str> = schema["reducers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
-    for r in [
-        "insert_pk_u32",
-        "fail",
-        "no_op",
-        "insert_many",
-        "insert_caller",
-    ] {
-        assert!(
-            reducers.contains(&r),
-            "reducer {r} missing from {reducers:?}"
-        );
+    let reducers: Vec<&str> = schema["reducers"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    for r in ["insert_pk_u32", "fail", "no_op", "insert_many", "insert_caller"] {
+        assert!(reducers.contains(&r), "reducer {r} missing from {reducers:?}");
     }
-    assert_eq!(
-        schema["row_level_security"][0]["sql"],
-        "SELECT * FROM my_rows WHERE owner = :sender"
-    );
+    assert_eq!(schema["row_level_security"][0]["sql"], "SELECT * FROM my_rows WHERE owner = :sender");
 }
 
 #[test]
 fn failing_reducer_reports_530_with_message() {
-    let db = Server::shared()
-        .publish("sdk-test")
-        .expect("publish sdk-test");
+    let db = Server::shared().publish("sdk-test").expect("publish sdk-test");
     let err = db.call_reducer_http("fail", r#"["boom"]"#).unwrap_err();
     assert_eq!(err.http_status(), Some(530), "{err}");
-    assert!(
-        matches!(&err, TestbedError::Http { body, .. } if body == "boom"),
-        "{err}"
-    );
+    assert!(matches!(&err, TestbedError::Http { body, .. } if body == "boom"), "{err}");
     // Unknown reducer: 404.
     let err = db.call_reducer_http("no_such_reducer", "[]").unwrap_err();
     assert_eq!(err.http_status(), Some(404), "{err}");
@@ -133,10 +82,8 @@ fn rls_and_private_tables_over_sql() {
     let server = Server::shared();
     let db = server.publish("sdk-test").expect("publish sdk-test");
     let (_, other) = server.new_identity().unwrap();
-    db.call_reducer_http("insert_my_row", r#"["owner row"]"#)
-        .unwrap();
-    db.call_reducer_http_as(&other, "insert_my_row", r#"["other row"]"#)
-        .unwrap();
+    db.call_reducer_http("insert_my_row", r#"["owner row"]"#).unwrap();
+    db.call_reducer_http_as(&other, "insert_my_row", r#"["other row"]"#).unwrap();
     // The owner bypasses the RLS filter; anyone else sees only their own rows.
     assert_eq!(db.sql_rows("SELECT text FROM my_rows").unwrap().len(), 2);
     let v = db.sql_as(Some(&other), "SELECT text FROM my_rows").unwrap();
@@ -144,6 +91,5 @@ fn rls_and_private_tables_over_sql() {
     // A private table does not exist for non-owners (400), but does for the owner.
     let err = db.sql_as(Some(&other), "SELECT * FROM secret").unwrap_err();
     assert_eq!(err.http_status(), Some(400), "{err}");
-    db.sql("SELECT * FROM secret")
-        .expect("owner reads private table");
+    db.sql("SELECT * FROM secret").expect("owner reads private table");
 }

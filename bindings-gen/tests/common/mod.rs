@@ -7,16 +7,11 @@ use stdb_bindings_gen::{generate, parse_schema, Options, Output};
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 pub fn schema_path(name: &str) -> PathBuf {
-    root()
-        .join("tests/bindings/schemas")
-        .join(format!("{name}.schema.json"))
+    root().join("tests/bindings/schemas").join(format!("{name}.schema.json"))
 }
 
 pub fn load(name: &str) -> spacetimedb_lib::db::raw_def::v9::RawModuleDefV9 {
@@ -26,14 +21,7 @@ pub fn load(name: &str) -> spacetimedb_lib::db::raw_def::v9::RawModuleDefV9 {
 
 /// Generates `name`'s bindings as the CLI does by default (source = the schema file's name).
 pub fn gen(name: &str, prefix: &str) -> Output {
-    generate(
-        &load(name),
-        &Options {
-            prefix: prefix.into(),
-            source: format!("schema file {name}.schema.json"),
-        },
-    )
-    .unwrap()
+    generate(&load(name), &Options { prefix: prefix.into(), source: format!("schema file {name}.schema.json") }).unwrap()
 }
 
 pub fn write(out: &Output, dir: &Path) {
@@ -45,11 +33,7 @@ pub fn write(out: &Output, dir: &Path) {
 
 /// Whether a command runs (`cc --version`).
 pub fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+    Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 /// Skips the calling test (returns true) with a clear message when `tool` is missing.
@@ -64,12 +48,7 @@ pub fn skip_without(tool: &str) -> bool {
 
 pub const CFLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
 pub const CXXFLAGS: &[&str] = &["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"];
-pub const SANITIZE: &[&str] = &[
-    "-fsanitize=address,undefined",
-    "-fno-omit-frame-pointer",
-    "-fno-sanitize-recover=all",
-    "-g",
-];
+pub const SANITIZE: &[&str] = &["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all", "-g"];
 
 /// Runs a compiler command; panics with its output on failure.
 pub fn run_cc(mut cmd: Command, what: &str) {
