@@ -1,13 +1,13 @@
-//! Generates `include/stdb_client.h` with cbindgen, and gives the shared library a SONAME that
-//! carries the ABI version and no exports but the `stdb_*` functions.
+//! Gives the shared library a SONAME that carries the ABI version and no exports but the
+//! `stdb_*` functions. The C header is not generated here: a build never writes into the source
+//! tree. `include/stdb_client.h` is committed, and `tests/abi.rs` fails when it differs from a
+//! fresh cbindgen run (`scripts/regen-header` rewrites it).
 
-include!("build/header.rs");
+/// The ABI version: bump on any incompatible change to the C API. Also the SONAME suffix.
+const ABI_VERSION: u32 = include!("build/abi_version.txt");
 
 fn main() {
-    let dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    println!("cargo:rerun-if-changed=src");
-    println!("cargo:rerun-if-changed=cbindgen.toml");
-    println!("cargo:rerun-if-changed=build/header.rs");
+    println!("cargo:rerun-if-changed=build/abi_version.txt");
 
     // Linux/ELF only: a SONAME carrying the ABI version, and no symbols exported from
     // dependencies (brotli 3, pulled in by spacetimedb-client-api-messages, exports its own C
@@ -15,13 +15,5 @@ fn main() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libstdb_client.so.{ABI_VERSION}");
         println!("cargo:rustc-cdylib-link-arg=-Wl,--exclude-libs,ALL");
-    }
-
-    let version = std::env::var("CARGO_PKG_VERSION").unwrap();
-    match generate_header(&dir, &version) {
-        Ok(bindings) => {
-            bindings.write_to_file(dir.join("include/stdb_client.h"));
-        }
-        Err(e) => println!("cargo:warning=cbindgen could not generate the header: {e}"),
     }
 }

@@ -1,5 +1,5 @@
-// Shared by build.rs and tests/abi.rs (through `include!`), so the header drift test generates
-// exactly what the build does.
+// The header's generation, used by tests/abi.rs (through `include!`): its drift test compares the
+// committed header with this, and rewrites it when STDB_REGEN_HEADER=1 (scripts/regen-header).
 
 /// The ABI version: bump on any incompatible change to the C API. Also the SONAME suffix.
 pub const ABI_VERSION: u32 = include!("abi_version.txt");

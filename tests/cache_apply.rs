@@ -153,17 +153,17 @@ fn table_rows(cache: &ClientCache, table: usize) -> Vec<Vec<u8>> {
 fn same_row_in_two_queries_is_counted_twice() {
     let mut cache = ClientCache::new(schema());
     let a = player(1, 10, "a");
-    let d = apply(&mut cache, PLAYER, &[&[a.clone()], &[a.clone()]], &[]);
+    let d = apply(&mut cache, PLAYER, &[std::slice::from_ref(&a), std::slice::from_ref(&a)], &[]);
     assert_eq!(sorted(&d.inserts), vec![a.clone()]);
     assert!(d.deletes.is_empty() && d.updates.is_empty());
     assert_eq!(cache.count(PLAYER), 1);
 
-    let d = apply(&mut cache, PLAYER, &[], &[&[a.clone()]]);
+    let d = apply(&mut cache, PLAYER, &[], &[std::slice::from_ref(&a)]);
     assert!(d.is_empty(), "{d:?}");
     assert_eq!(cache.count(PLAYER), 1);
     assert!(cache.contains(PLAYER, &a));
 
-    let d = apply(&mut cache, PLAYER, &[], &[&[a.clone()]]);
+    let d = apply(&mut cache, PLAYER, &[], &[std::slice::from_ref(&a)]);
     assert_eq!(sorted(&d.deletes), vec![a.clone()]);
     assert!(d.inserts.is_empty() && d.updates.is_empty());
     assert_eq!(cache.count(PLAYER), 0);
@@ -176,11 +176,11 @@ fn same_row_in_two_queries_is_counted_twice() {
 fn same_row_across_messages_is_counted() {
     let mut cache = ClientCache::new(schema());
     let a = player(1, 10, "a");
-    assert_eq!(apply(&mut cache, PLAYER, &[&[a.clone()]], &[]).inserts.len(), 1);
-    assert!(apply(&mut cache, PLAYER, &[&[a.clone()]], &[]).is_empty());
-    assert!(apply(&mut cache, PLAYER, &[&[a.clone()]], &[&[a.clone()]]).is_empty());
-    assert!(apply(&mut cache, PLAYER, &[], &[&[a.clone()]]).is_empty());
-    assert_eq!(apply(&mut cache, PLAYER, &[], &[&[a.clone()]]).deletes.len(), 1);
+    assert_eq!(apply(&mut cache, PLAYER, &[std::slice::from_ref(&a)], &[]).inserts.len(), 1);
+    assert!(apply(&mut cache, PLAYER, &[std::slice::from_ref(&a)], &[]).is_empty());
+    assert!(apply(&mut cache, PLAYER, &[std::slice::from_ref(&a)], &[std::slice::from_ref(&a)]).is_empty());
+    assert!(apply(&mut cache, PLAYER, &[], &[std::slice::from_ref(&a)]).is_empty());
+    assert_eq!(apply(&mut cache, PLAYER, &[], &[std::slice::from_ref(&a)]).deletes.len(), 1);
     assert_eq!(cache.count(PLAYER), 0);
 }
 
@@ -188,9 +188,9 @@ fn same_row_across_messages_is_counted() {
 fn insert_and_delete_of_a_new_row_in_one_message_cancel_out() {
     let mut cache = ClientCache::new(schema());
     let keep = player(1, 1, "keep");
-    apply(&mut cache, PLAYER, &[&[keep.clone()]], &[]);
+    apply(&mut cache, PLAYER, &[std::slice::from_ref(&keep)], &[]);
     let b = player(2, 2, "b");
-    let d = apply(&mut cache, PLAYER, &[&[b.clone(), player(3, 3, "c")]], &[&[b.clone()]]);
+    let d = apply(&mut cache, PLAYER, &[&[b.clone(), player(3, 3, "c")]], &[std::slice::from_ref(&b)]);
     assert!(d.deletes.is_empty() && d.updates.is_empty(), "{d:?}");
     assert_eq!(sorted(&d.inserts), vec![player(3, 3, "c")]);
     assert!(!cache.contains(PLAYER, &b));
@@ -199,15 +199,15 @@ fn insert_and_delete_of_a_new_row_in_one_message_cancel_out() {
 
     // Alone in its message: no event at all.
     let e = player(4, 4, "e");
-    let d = apply(&mut cache, PLAYER, &[&[e.clone()]], &[&[e.clone()]]);
+    let d = apply(&mut cache, PLAYER, &[std::slice::from_ref(&e)], &[std::slice::from_ref(&e)]);
     assert!(d.is_empty(), "{d:?}");
     assert!(!cache.contains(PLAYER, &e));
     // Inserted by two queries and deleted by one: it stays, and it is an insert.
-    let d = apply(&mut cache, PLAYER, &[&[e.clone()], &[e.clone()]], &[&[e.clone()]]);
+    let d = apply(&mut cache, PLAYER, &[std::slice::from_ref(&e), std::slice::from_ref(&e)], &[std::slice::from_ref(&e)]);
     assert_eq!(sorted(&d.inserts), vec![e.clone()]);
     assert!(d.deletes.is_empty());
     assert!(cache.contains(PLAYER, &e));
-    assert_eq!(apply(&mut cache, PLAYER, &[], &[&[e.clone()]]).deletes.len(), 1);
+    assert_eq!(apply(&mut cache, PLAYER, &[], &[std::slice::from_ref(&e)]).deletes.len(), 1);
     // The unique index (built after all this) sees exactly the live rows.
     assert_eq!(cache.find_unique(PLAYER, P_ID, &2u32.to_le_bytes()).unwrap(), None);
     assert_eq!(cache.find_unique(PLAYER, P_ID, &4u32.to_le_bytes()).unwrap(), None);
@@ -225,7 +225,7 @@ fn delete_and_insert_with_equal_primary_key_is_one_update() {
     assert!(cache.find_unique(PLAYER, P_ID, &1u32.to_le_bytes()).unwrap().is_some());
 
     let new = player(1, 11, "alice");
-    let d = apply(&mut cache, PLAYER, &[&[new.clone()]], &[&[old.clone()]]);
+    let d = apply(&mut cache, PLAYER, &[std::slice::from_ref(&new)], &[std::slice::from_ref(&old)]);
     assert!(d.inserts.is_empty() && d.deletes.is_empty(), "{d:?}");
     assert_eq!(d.updates.len(), 1);
     assert_eq!((d.updates[0].0.to_vec(), d.updates[0].1.to_vec()), (old.clone(), new.clone()));
@@ -236,7 +236,12 @@ fn delete_and_insert_with_equal_primary_key_is_one_update() {
     // plain delete in one message.
     let newer = player(1, 12, "alice2");
     let carol = player(3, 30, "carol");
-    let d = apply(&mut cache, PLAYER, &[&[carol.clone()], &[newer.clone()]], &[&[other.clone()], &[new.clone()]]);
+    let d = apply(
+        &mut cache,
+        PLAYER,
+        &[std::slice::from_ref(&carol), std::slice::from_ref(&newer)],
+        &[std::slice::from_ref(&other), std::slice::from_ref(&new)],
+    );
     assert_eq!(sorted(&d.inserts), vec![carol.clone()]);
     assert_eq!(sorted(&d.deletes), vec![other.clone()]);
     assert_eq!(d.updates.len(), 1);
@@ -246,7 +251,7 @@ fn delete_and_insert_with_equal_primary_key_is_one_update() {
 
     // A byte-identical delete and insert of a cached row is no change at all.
     let carol = player(3, 30, "carol");
-    assert!(apply(&mut cache, PLAYER, &[&[carol.clone()]], &[&[carol.clone()]]).is_empty());
+    assert!(apply(&mut cache, PLAYER, &[std::slice::from_ref(&carol)], &[std::slice::from_ref(&carol)]).is_empty());
     assert!(cache.contains(PLAYER, &carol));
 }
 
@@ -254,15 +259,15 @@ fn delete_and_insert_with_equal_primary_key_is_one_update() {
 fn table_without_primary_key_never_produces_updates() {
     let mut cache = ClientCache::new(schema());
     let a = log_row(1, "x", 100);
-    apply(&mut cache, LOG, &[&[a.clone()]], &[]);
+    apply(&mut cache, LOG, &[std::slice::from_ref(&a)], &[]);
     // Same level and message, new tag; and same everything but the message.
     let b = log_row(1, "x", 101);
-    let d = apply(&mut cache, LOG, &[&[b.clone()]], &[&[a.clone()]]);
+    let d = apply(&mut cache, LOG, &[std::slice::from_ref(&b)], &[std::slice::from_ref(&a)]);
     assert!(d.updates.is_empty());
     assert_eq!(sorted(&d.inserts), vec![b.clone()]);
     assert_eq!(sorted(&d.deletes), vec![a.clone()]);
     let c = log_row(1, "y", 101);
-    let d = apply(&mut cache, LOG, &[&[c.clone()]], &[&[b.clone()]]);
+    let d = apply(&mut cache, LOG, &[std::slice::from_ref(&c)], &[std::slice::from_ref(&b)]);
     assert!(d.updates.is_empty());
     assert_eq!((d.inserts.len(), d.deletes.len()), (1, 1));
     assert_eq!(table_rows(&cache, LOG), vec![c]);
@@ -272,10 +277,10 @@ fn table_without_primary_key_never_produces_updates() {
 fn delete_of_an_absent_row_is_counted_not_fatal() {
     let mut cache = ClientCache::new(schema());
     let a = player(1, 1, "a");
-    let d = apply(&mut cache, PLAYER, &[], &[&[a.clone()]]);
+    let d = apply(&mut cache, PLAYER, &[], &[std::slice::from_ref(&a)]);
     assert!(d.is_empty());
     assert_eq!(cache.stats.missing_deletes, 1);
-    apply(&mut cache, PLAYER, &[&[a.clone()]], &[]);
+    apply(&mut cache, PLAYER, &[std::slice::from_ref(&a)], &[]);
     let d = apply(&mut cache, PLAYER, &[], &[&[a.clone(), a.clone()]]);
     assert_eq!(sorted(&d.deletes), vec![a.clone()]);
     assert_eq!(cache.stats.missing_deletes, 2);
@@ -380,7 +385,7 @@ fn scan(
     cache: &mut ClientCache,
     index: usize,
     prefix: &[&[u8]],
-    range: Option<(Bound<&[u8]>, Bound<&[u8]>)>,
+    range: Option<stdb_client::cache::KeyRange>,
 ) -> Vec<(u32, i32, String)> {
     let mut ids: Vec<RowId> = Vec::new();
     cache.btree_scan(PLAYER, index, prefix, range, &mut ids).unwrap();

@@ -26,10 +26,11 @@ fn tally(conn: &DbConnection, table: &str) -> Arc<Mutex<Tally>> {
     let (a, b, c) = (t.clone(), t.clone(), t.clone());
     h.on_insert(move |_, row| *a.lock().unwrap().inserts.entry(u32_at(row, 0)).or_default() += 1);
     h.on_delete(move |_, row| *b.lock().unwrap().deletes.entry(u32_at(row, 0)).or_default() += 1);
-    if let Ok(_) = h.on_update(move |_, old, new| {
+    // Tables without a primary key refuse update callbacks; their updates arrive as delete + insert.
+    let _ = h.on_update(move |_, old, new| {
         assert_eq!(u32_at(old, 0), u32_at(new, 0));
         *c.lock().unwrap().updates.entry(u32_at(new, 0)).or_default() += 1;
-    }) {}
+    });
     t
 }
 
@@ -254,7 +255,7 @@ fn unique_find_and_btree_ranges_match_sql() {
     // Ranges with each kind of bound.
     let l3 = 3u32.to_le_bytes();
     let l7 = 7u32.to_le_bytes();
-    let cases: Vec<((Bound<&[u8]>, Bound<&[u8]>), &str)> = vec![
+    let cases: Vec<(stdb_client::cache::KeyRange, &str)> = vec![
         ((Bound::Included(&l3[..]), Bound::Excluded(&l7[..])), "level >= 3 AND level < 7"),
         ((Bound::Excluded(&l3[..]), Bound::Included(&l7[..])), "level > 3 AND level <= 7"),
         ((Bound::Unbounded, Bound::Included(&l3[..])), "level <= 3"),

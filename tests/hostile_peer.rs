@@ -35,6 +35,8 @@ fn hostile_peer(frames: Vec<Vec<u8>>) -> std::net::SocketAddr {
             listener.set_nonblocking(true).unwrap();
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             let (stream, _) = listener.accept().await.unwrap();
+            // The (large) error type is fixed by tungstenite's handshake callback signature.
+            #[allow(clippy::result_large_err)]
             let select_protocol = |_: &Request, mut resp: Response| {
                 resp.headers_mut().insert("Sec-WebSocket-Protocol", "v1.bsatn.spacetimedb".parse().unwrap());
                 Ok(resp)

@@ -7,6 +7,9 @@ use hashbrown::HashTable;
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
+/// Bounds on the BSATN bytes of an index column.
+pub type KeyRange<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
+
 /// A hash index over one unique column: column bytes → row.
 pub struct UniqueIndex {
     pub column: usize,
@@ -104,7 +107,7 @@ impl BTreeIndex {
     pub fn scan(
         &self,
         prefix: &[&[u8]],
-        range: Option<(Bound<&[u8]>, Bound<&[u8]>)>,
+        range: Option<KeyRange>,
         table: &TableDef,
         types: &TypeTable,
         out: &mut Vec<RowId>,

@@ -4,6 +4,7 @@
 mod index;
 mod store;
 
+pub use index::KeyRange;
 pub use store::RowId;
 
 use crate::schema::{Schema, TableDef};
@@ -180,7 +181,7 @@ impl ClientCache {
         table: usize,
         index: usize,
         prefix: &[&[u8]],
-        range: Option<(Bound<&[u8]>, Bound<&[u8]>)>,
+        range: Option<index::KeyRange>,
         out: &mut Vec<RowId>,
     ) -> Result<(), String> {
         let def = &self.schema.tables[table];

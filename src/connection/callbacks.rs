@@ -14,8 +14,11 @@ pub type RowCallback = dyn FnMut(&EventContext, &[u8]) + Send;
 pub type UpdateCallback = dyn FnMut(&EventContext, &[u8], &[u8]) + Send;
 pub type ReducerCallback = dyn FnMut(&EventContext, &ReducerEvent) + Send;
 
+/// One registered callback; shared so a snapshot of the list can run it without the list's lock.
+type Entry<F> = (CallbackId, Arc<Mutex<Box<F>>>);
+
 pub struct CallbackList<F: ?Sized> {
-    entries: Arc<Vec<(CallbackId, Arc<Mutex<Box<F>>>)>>,
+    entries: Arc<Vec<Entry<F>>>,
 }
 
 impl<F: ?Sized> Default for CallbackList<F> {

@@ -5,7 +5,6 @@ use crate::cache::RowId;
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
 use bytes::Bytes;
-use std::ops::Bound;
 
 /// One table of the cache. Cheap to clone; look it up once and keep it.
 #[derive(Clone)]
@@ -85,7 +84,7 @@ impl TableHandle {
 
     /// Rows whose leading index columns equal `prefix` (BSATN values), and whose next column lies
     /// within `range` when given, in the order SpacetimeDB orders the index's values.
-    pub fn btree_scan(&self, index: usize, prefix: &[&[u8]], range: Option<(Bound<&[u8]>, Bound<&[u8]>)>) -> Result<Vec<Bytes>> {
+    pub fn btree_scan(&self, index: usize, prefix: &[&[u8]], range: Option<crate::cache::KeyRange>) -> Result<Vec<Bytes>> {
         let mut ids: Vec<RowId> = Vec::new();
         let mut cache = write(&self.conn.inner().cache);
         let cache = cache.as_mut().ok_or(Error::Disconnected)?;

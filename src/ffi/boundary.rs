@@ -95,6 +95,8 @@ pub(crate) use boundary;
 macro_rules! result_boundary {
     ($body:block) => {
         $crate::ffi::boundary::boundary!($crate::ffi::boundary::stdb_result::STDB_ERR_PANIC, {
+            // Called in place so that `?` inside the body returns from the closure, not the export.
+            #[allow(clippy::redundant_closure_call)]
             let r: Result<(), $crate::ffi::boundary::stdb_result> = (|| $body)();
             match r {
                 Ok(()) => $crate::ffi::boundary::stdb_result::STDB_OK,

@@ -6,7 +6,7 @@ use crate::credentials::Credentials;
 use std::ffi::{c_char, c_void};
 use std::sync::{Once, RwLock};
 
-/// The ABI version (defined once, in build/header.rs, shared with build.rs and the header).
+/// The ABI version (defined once, in build/abi_version.txt, which build.rs and the header read too).
 pub(crate) const STDB_ABI_VERSION_NUMBER: u32 = abi::ABI_VERSION;
 
 mod abi {

@@ -65,7 +65,7 @@ impl RowList {
     }
 
     pub fn from_fixed(data: Bytes, row_size: usize) -> RowList {
-        assert!(row_size > 0 && data.len() % row_size == 0);
+        assert!(row_size > 0 && data.len().is_multiple_of(row_size));
         RowList { data, layout: RowLayout::Fixed(row_size) }
     }
 

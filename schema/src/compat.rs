@@ -1,0 +1,105 @@
+//! The model as a 1.2.0 `RawModuleDefV9`, for code written against that structure (the C/C++
+//! generator's model, the schema embedded in generated code). It holds what V9 can say: tables
+//! under their canonical names, reducers, types; not event flags, procedures or views.
+
+use crate::*;
+use spacetimedb_lib::db::raw_def::v9 as raw;
+use spacetimedb_primitives::{ColId, ColList};
+use spacetimedb_sats::{AlgebraicTypeRef, Typespace};
+
+fn cols(c: &[u16]) -> ColList {
+    let mut list = ColList::empty();
+    for &c in c {
+        list.push(ColId(c));
+    }
+    list
+}
+
+pub fn to_raw_v9(def: &ModuleDef) -> raw::RawModuleDefV9 {
+    let tables = def
+        .tables
+        .iter()
+        .map(|t| raw::RawTableDefV9 {
+            name: t.name.as_str().into(),
+            product_type_ref: AlgebraicTypeRef(t.product_type_ref),
+            primary_key: cols(&t.primary_key),
+            indexes: t
+                .indexes
+                .iter()
+                .map(|ix| raw::RawIndexDefV9 {
+                    name: ix.name.as_deref().map(Into::into),
+                    accessor_name: ix.accessor_name.as_deref().map(Into::into),
+                    algorithm: match &ix.algorithm {
+                        IndexAlgorithm::BTree(c) => raw::RawIndexAlgorithm::BTree { columns: cols(c) },
+                        IndexAlgorithm::Hash(c) => raw::RawIndexAlgorithm::Hash { columns: cols(c) },
+                        IndexAlgorithm::Direct(c) => raw::RawIndexAlgorithm::Direct { column: ColId(*c) },
+                    },
+                })
+                .collect(),
+            constraints: t
+                .unique_constraints
+                .iter()
+                .map(|u| raw::RawConstraintDefV9 {
+                    name: u.name.as_deref().map(Into::into),
+                    data: raw::RawConstraintDataV9::Unique(raw::RawUniqueConstraintDataV9 { columns: cols(&u.columns) }),
+                })
+                .collect(),
+            sequences: t
+                .sequences
+                .iter()
+                .map(|s| raw::RawSequenceDefV9 {
+                    name: s.name.as_deref().map(Into::into),
+                    column: ColId(s.column),
+                    start: None,
+                    min_value: None,
+                    max_value: None,
+                    increment: 1,
+                })
+                .collect(),
+            schedule: t.schedule.as_ref().map(|s| raw::RawScheduleDefV9 {
+                name: s.name.as_deref().map(Into::into),
+                reducer_name: s.function.as_str().into(),
+                scheduled_at_column: ColId(s.at_column),
+            }),
+            table_type: if t.is_system { raw::TableType::System } else { raw::TableType::User },
+            table_access: if t.is_public { raw::TableAccess::Public } else { raw::TableAccess::Private },
+        })
+        .collect();
+    let reducers = def
+        .reducers
+        .iter()
+        .map(|r| raw::RawReducerDefV9 {
+            name: r.name.as_str().into(),
+            params: r.params.clone(),
+            lifecycle: r.lifecycle.map(|l| match l {
+                Lifecycle::Init => raw::Lifecycle::Init,
+                Lifecycle::OnConnect => raw::Lifecycle::OnConnect,
+                Lifecycle::OnDisconnect => raw::Lifecycle::OnDisconnect,
+            }),
+        })
+        .collect();
+    let types = def
+        .types
+        .iter()
+        .map(|t| raw::RawTypeDefV9 {
+            name: raw::RawScopedTypeNameV9 {
+                scope: t.scope.iter().map(|s| s.as_str().into()).collect(),
+                name: t.name.as_str().into(),
+            },
+            ty: AlgebraicTypeRef(t.ty),
+            custom_ordering: t.custom_ordering,
+        })
+        .collect();
+    raw::RawModuleDefV9 {
+        typespace: Typespace::new(def.typespace.clone()),
+        tables,
+        reducers,
+        types,
+        misc_exports: Vec::new(),
+        row_level_security: def
+            .row_level_security
+            .iter()
+            .map(|sql| raw::RawRowLevelSecurityDefV9 { sql: sql.as_str().into() })
+            .collect(),
+    }
+}
