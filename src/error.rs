@@ -45,6 +45,7 @@ pub enum Error {
     Reentrant,
     UnknownTable(String),
     UnknownReducer(String),
+    UnknownProcedure(String),
     UnknownIndex(String),
     /// Arguments or values that do not match the schema's types.
     InvalidArgument(String),
@@ -64,6 +65,7 @@ impl fmt::Display for Error {
             Error::Reentrant => write!(f, "the connection is already being advanced (re-entrant or concurrent tick)"),
             Error::UnknownTable(t) => write!(f, "no table named `{t}` in the module's schema"),
             Error::UnknownReducer(r) => write!(f, "no reducer named `{r}` in the module's schema"),
+            Error::UnknownProcedure(p) => write!(f, "no procedure named `{p}` in the module's schema"),
             Error::UnknownIndex(i) => write!(f, "no index named `{i}`"),
             Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             Error::InvalidState(m) => write!(f, "{m}"),

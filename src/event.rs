@@ -11,7 +11,10 @@ pub enum Status {
     OutOfEnergy,
 }
 
-/// Metadata about a reducer run, from a `TransactionUpdate`.
+/// Metadata about a reducer run: from a v1 `TransactionUpdate`, or for our own calls on v2 from
+/// the `ReducerResult` and the call itself (v2 tells other clients nothing about reducers; their
+/// row changes arrive as `Event::UnknownTransaction(None)`). On v2 `host_duration` is zero and
+/// `energy_consumed` is `None`: the protocol carries neither.
 #[derive(Clone, Debug)]
 pub struct ReducerEvent {
     pub timestamp: Timestamp,
@@ -27,6 +30,9 @@ pub struct ReducerEvent {
     pub args: Bytes,
     pub request_id: u32,
     pub host_duration: TimeDuration,
+    /// v2: the BSATN value a committed reducer returned (empty for `()`); `None` on v1, which
+    /// carries no return values.
+    pub return_value: Option<Bytes>,
 }
 
 /// Why a callback runs.

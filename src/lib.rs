@@ -19,12 +19,12 @@ mod runtime;
 pub mod schema;
 
 pub use connection::{
-    CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, ReconnectPolicy, SubscriptionBuilder,
-    SubscriptionHandle, SubscriptionState, TableHandle, TickReport,
+    CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, ProcedureOutcome, ReconnectPolicy,
+    SubscriptionBuilder, SubscriptionHandle, SubscriptionState, TableHandle, TickReport,
 };
 pub use credentials::Credentials;
 pub use error::{ConnectErrorKind, Error, Result};
 pub use event::{Event, ReducerEvent, Status};
 pub use metrics::Metrics;
-pub use protocol::CallReducerFlags;
+pub use protocol::{CallReducerFlags, Protocol};
 pub use spacetimedb_lib::{ConnectionId, Identity, TimeDuration, Timestamp};

@@ -235,7 +235,14 @@ fn reducer_success_event_carries_everything() {
     assert_eq!(r.caller_connection_id, Some(conn.connection_id()));
     let ts = r.timestamp.to_system_time();
     assert!(ts + Duration::from_secs(5) > before && ts < std::time::SystemTime::now() + Duration::from_secs(5));
-    assert!(r.energy_consumed.is_some());
+    if conn.protocol().unwrap().is_v2() {
+        // v2 carries no energy or host duration, but the return value (`()`: no bytes).
+        assert!(r.energy_consumed.is_none());
+        assert_eq!(r.return_value.as_deref(), Some(&[][..]));
+    } else {
+        assert!(r.energy_consumed.is_some());
+        assert!(r.return_value.is_none());
+    }
     assert_eq!(any.load(Ordering::SeqCst), 1);
     let inserted = inserted.lock().unwrap();
     assert_eq!(inserted.len(), 1);
@@ -299,8 +306,18 @@ fn no_success_notify_suppresses_only_success_without_subscription() {
     assert!(tick_until(&conn, || !seen.lock().unwrap().is_empty()));
     tick_for(&conn, Duration::from_millis(300));
     let seen = seen.lock().unwrap();
-    // The 1.2.0 server drops failures of NoSuccessNotify calls too (protocol notes §4.4).
-    assert_eq!(*seen, vec![("no_op".to_owned(), Status::Committed)], "only the FullUpdate no_op is reported: {seen:?}");
+    if conn.protocol().unwrap().is_v2() {
+        // v2 has no NoSuccessNotify: the flag is a no-op and the caller hears of every call.
+        let all = vec![
+            ("no_op".to_owned(), Status::Committed),
+            ("fail".to_owned(), Status::Failed("nope".into())),
+            ("no_op".to_owned(), Status::Committed),
+        ];
+        assert_eq!(*seen, all);
+    } else {
+        // The 1.x server drops failures of NoSuccessNotify calls too (protocol notes §4.4).
+        assert_eq!(*seen, vec![("no_op".to_owned(), Status::Committed)], "only the FullUpdate no_op is reported: {seen:?}");
+    }
 }
 
 #[test]
@@ -332,9 +349,11 @@ fn light_mode_other_clients_see_unknown_transactions() {
     assert!(tick_all_until(&[&caller, &light, &full], || !light_events.lock().unwrap().is_empty()
         && !full_events.lock().unwrap().is_empty()));
     assert!(matches!(light_events.lock().unwrap()[0], Event::UnknownTransaction(None)), "light clients get no reducer metadata");
-    match &full_events.lock().unwrap()[0] {
-        Event::Reducer(r) => assert_eq!(r.caller_identity, caller.identity().unwrap()),
-        other => panic!("full clients get the reducer event, got {other:?}"),
+    match (&full_events.lock().unwrap()[0], full.protocol().unwrap().is_v2()) {
+        (Event::Reducer(r), false) => assert_eq!(r.caller_identity, caller.identity().unwrap()),
+        // v2 tells only the caller which reducer ran: everyone else is "light".
+        (Event::UnknownTransaction(None), true) => {}
+        (other, v2) => panic!("unexpected event for a full client (v2: {v2}): {other:?}"),
     }
     assert_eq!(light_reducer_cbs.load(Ordering::SeqCst), 0, "no reducer callback without reducer metadata");
 }
@@ -483,4 +502,38 @@ fn schema_check_accepts_the_servers_schema_and_rejects_a_changed_one() {
     let e = connect_error(builder(&db).with_schema(stale).with_schema_check(true));
     assert_eq!(kind(&e), ConnectErrorKind::Schema, "{e}");
     assert!(e.to_string().contains("pk_u32"), "{e}");
+}
+
+#[test]
+fn the_newest_protocol_both_sides_speak_is_chosen() {
+    use stdb_client::protocol::Protocol;
+    use stdb_client::schema::SchemaVersion;
+    let db = publish("sdk-test");
+    let conn = connect(&db);
+    // Only 2.x servers serve V10 schemas, and they speak v3.
+    let server_2x = conn.schema().unwrap().version() == SchemaVersion::V10;
+    assert_eq!(conn.protocol(), Some(if server_2x { Protocol::V3 } else { Protocol::V1 }));
+    for offer in [[Protocol::V1], [Protocol::V2]] {
+        let b = builder(&db).with_protocols(&offer);
+        if !server_2x && offer[0] == Protocol::V2 {
+            // A 1.x server cannot speak v2: the connect fails with a clear error.
+            let err = Arc::new(Mutex::new(None));
+            let e = err.clone();
+            let c = b.on_connect_error(move |_, error| *e.lock().unwrap() = Some(error.to_string())).build().unwrap();
+            assert!(tick_until(&c, || err.lock().unwrap().is_some()));
+            continue;
+        }
+        let c = connect_with(b);
+        assert_eq!(c.protocol(), Some(offer[0]));
+        // Every request kind works in the chosen protocol.
+        subscribe(&c, &["SELECT * FROM pk_u32"]);
+        assert_eq!(call(&c, "insert_pk_u32", Args::new().u32(9).i32(9)), Status::Committed);
+        assert!(tick_until(&c, || c.table("pk_u32").unwrap().count() == 1));
+        let rows = Arc::new(Mutex::new(None));
+        let r = rows.clone();
+        c.one_off_query("SELECT * FROM pk_u32", move |_, res| *r.lock().unwrap() = Some(res.map(|t| t[0].1.len()))).unwrap();
+        assert!(tick_until(&c, || rows.lock().unwrap().is_some()));
+        assert_eq!(rows.lock().unwrap().take().unwrap(), Ok(1));
+        call(&c, "delete_all_pk_u32", Args::new());
+    }
 }

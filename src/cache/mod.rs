@@ -20,6 +20,8 @@ pub struct TableRows {
     pub table: usize,
     pub inserts: Vec<crate::protocol::RowList>,
     pub deletes: Vec<crate::protocol::RowList>,
+    /// Event-table rows (v2): passed to insert callbacks, never stored.
+    pub events: Vec<crate::protocol::RowList>,
 }
 
 /// What applying one table's rows changed, for the callbacks.
@@ -222,6 +224,16 @@ impl ClientCache {
             None => (&mut self.tables[rows.table], collect),
         };
         diff.table = rows.table;
+        // Event rows exist for the moment of their transaction: reported, not stored. A row
+        // sent as an ordinary insert to an event table (the server never does) is kept out too.
+        if def.is_event {
+            if collect {
+                for list in rows.events.iter().chain(&rows.inserts) {
+                    diff.inserts.extend((0..list.len()).map(|i| list.data().slice(list.range(i))));
+                }
+            }
+            return;
+        }
         t.added.clear();
         let incoming: usize = rows.inserts.iter().map(|l| l.len()).sum();
         // A message larger than the table (typically an initial subscription) is mostly new

@@ -3,6 +3,7 @@
 use super::transport::{self, Compression, Config, ReconnectPolicy};
 use super::{DbConnection, Inner};
 use crate::error::{Error, Result};
+use crate::protocol::Protocol;
 use crate::schema::Schema;
 use spacetimedb_lib::{ConnectionId, Identity};
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct DbConnectionBuilder {
     max_message_size: usize,
     reconnect: Option<ReconnectPolicy>,
     check_schema: bool,
+    protocols: Vec<Protocol>,
+    confirmed_reads: Option<bool>,
     pub(super) on_connect: Option<Box<OnConnect>>,
     pub(super) on_reconnect: Option<Box<OnReconnect>>,
     pub(super) on_connect_error: Option<Box<OnConnectError>>,
@@ -45,6 +48,8 @@ impl Default for DbConnectionBuilder {
             max_message_size: 256 << 20,
             reconnect: None,
             check_schema: false,
+            protocols: Protocol::ALL.to_vec(),
+            confirmed_reads: None,
             on_connect: None,
             on_reconnect: None,
             on_connect_error: None,
@@ -148,6 +153,21 @@ impl DbConnectionBuilder {
         self
     }
 
+    /// The protocols to offer, most preferred first (default: v3, v2, v1; the server picks one,
+    /// and a 1.x server always picks v1). Offering only `[Protocol::V1]` makes a 2.x server speak
+    /// v1, which has no event tables or procedures.
+    pub fn with_protocols(mut self, protocols: &[Protocol]) -> Self {
+        self.protocols = protocols.to_vec();
+        self
+    }
+
+    /// Whether the server sends updates only once they are durable (`confirmed` reads). `None`
+    /// (the default) leaves the server's default: on for v2/v3 on 2.x servers, off for v1.
+    pub fn with_confirmed_reads(mut self, confirmed: Option<bool>) -> Self {
+        self.confirmed_reads = confirmed;
+        self
+    }
+
     /// Starts connecting in the background and returns at once. Progress arrives through the
     /// callbacks, which run when the connection is advanced (`frame_tick`, `run_threaded`, …).
     pub fn build(self) -> Result<DbConnection> {
@@ -156,6 +176,9 @@ impl DbConnectionBuilder {
         let (ws_base, http_base) = split_uri(&uri)?;
         if database.is_empty() || !database.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(Error::InvalidArgument(format!("`{database}` is not a database name or identity")));
+        }
+        if self.protocols.is_empty() {
+            return Err(Error::InvalidArgument("with_protocols was given no protocol".into()));
         }
         let connection_id = self.connection_id.unwrap_or_else(random_connection_id);
         let config = Config {
@@ -171,6 +194,9 @@ impl DbConnectionBuilder {
             max_decompressed_size: self.max_message_size.saturating_mul(4),
             reconnect: self.reconnect,
             check_schema: self.check_schema,
+            protocols: self.protocols.clone(),
+            confirmed_reads: self.confirmed_reads,
+            connection_id_chosen: self.connection_id.is_some(),
         };
         let schema = self.schema.clone();
         let (inner, outbound_rx) = Inner::new(self, connection_id);

@@ -4,6 +4,7 @@
 use super::parse::Parsed;
 use crate::error::Error;
 use crate::metrics::Counters;
+use crate::protocol::Protocol;
 use crate::schema::Schema;
 use spacetimedb_lib::{ConnectionId, Identity};
 use std::collections::VecDeque;
@@ -11,11 +12,15 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+// The large variant is the common one (a transaction); boxing it would add an allocation per
+// message and save nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Inbound {
     Connected {
         identity: Identity,
         token: String,
         connection_id: ConnectionId,
+        protocol: Protocol,
     },
     ConnectFailed(Error),
     Message {
@@ -31,6 +36,7 @@ pub(crate) enum Inbound {
         identity: Identity,
         token: String,
         connection_id: ConnectionId,
+        protocol: Protocol,
     },
 }
 

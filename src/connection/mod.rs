@@ -19,7 +19,7 @@ use crate::cache::{ClientCache, TableDiff};
 use crate::error::{Error, Result};
 use crate::event::{Event, ReducerEvent, Status};
 use crate::metrics::Metrics;
-use crate::protocol::{client_message, CallReducerFlags, RowList};
+use crate::protocol::{CallReducerFlags, ClientRequest, Protocol, RowList};
 use crate::schema::Schema;
 use builder::{OnConnect, OnConnectError, OnDisconnect, OnReconnect};
 use bytes::Bytes;
@@ -28,7 +28,7 @@ use inbox::{Inbound, Link};
 use parse::Parsed;
 use spacetimedb_lib::{ConnectionId, Identity};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 use subscription::Subscriptions;
@@ -60,6 +60,29 @@ pub struct TickReport {
 
 pub type OneOffCallback = dyn FnOnce(&DbConnection, std::result::Result<Vec<(String, RowList)>, String>) + Send;
 
+/// How a procedure call ended: its BSATN return value, or the server's error text.
+#[derive(Clone, Debug)]
+pub struct ProcedureOutcome {
+    pub result: std::result::Result<Bytes, String>,
+    pub timestamp: spacetimedb_lib::Timestamp,
+    /// Time the host spent running the procedure.
+    pub host_duration: spacetimedb_lib::TimeDuration,
+}
+
+pub type ProcedureCallback = dyn FnOnce(&DbConnection, ProcedureOutcome) + Send;
+
+/// One of our reducer calls awaiting its result: for the round-trip time, and on v2 (whose
+/// `ReducerResult` names only the request id) for the reducer's name and arguments.
+struct PendingCall {
+    request_id: u32,
+    sent: Instant,
+    reducer: Arc<str>,
+    args: Bytes,
+}
+
+/// Calls awaiting a result, at most this many (v1 sends no result for some calls).
+const MAX_PENDING_CALLS: usize = 1 << 16;
+
 struct Identityinfo {
     identity: Option<Identity>,
     token: Option<String>,
@@ -82,9 +105,12 @@ pub(crate) struct Inner {
     subscriptions: Mutex<Subscriptions>,
     lifecycle: Mutex<Lifecycle>,
     next_request_id: AtomicU32,
-    /// Our reducer calls awaiting their result, oldest first (bounded), for round-trip times.
-    pending_calls: Mutex<VecDeque<(u32, Instant)>>,
-    one_off: Mutex<HashMap<u64, Box<OneOffCallback>>>,
+    /// The protocol the server picked (`Protocol as u8 + 1`; 0 before the first connect).
+    protocol: AtomicU8,
+    /// Our reducer calls awaiting their result, oldest first (bounded).
+    pending_calls: Mutex<VecDeque<PendingCall>>,
+    one_off: Mutex<HashMap<u32, Box<OneOffCallback>>>,
+    procedures: Mutex<HashMap<u32, Box<ProcedureCallback>>>,
     next_one_off: AtomicU32,
     /// Diff buffers reused from tick to tick, so applying allocates as little as possible.
     diffs: Mutex<Vec<TableDiff>>,
@@ -119,8 +145,10 @@ impl Inner {
                 on_reconnect: b.on_reconnect,
             }),
             next_request_id: AtomicU32::new(1),
+            protocol: AtomicU8::new(0),
             pending_calls: Mutex::new(VecDeque::new()),
             one_off: Mutex::new(HashMap::new()),
+            procedures: Mutex::new(HashMap::new()),
             next_one_off: AtomicU32::new(1),
             diffs: Mutex::new(Vec::new()),
         });
@@ -210,7 +238,26 @@ impl DbConnection {
         self.inner.outbound.send(Outbound::Close).map_err(|_| Error::Disconnected)
     }
 
-    fn send(&self, bytes: Vec<u8>) -> Result<()> {
+    /// The protocol the server picked, once connected.
+    pub fn protocol(&self) -> Option<Protocol> {
+        match self.inner.protocol.load(Relaxed) {
+            1 => Some(Protocol::V1),
+            2 => Some(Protocol::V2),
+            3 => Some(Protocol::V3),
+            _ => None,
+        }
+    }
+
+    fn set_protocol(&self, p: Protocol) {
+        let code = match p {
+            Protocol::V1 => 1,
+            Protocol::V2 => 2,
+            Protocol::V3 => 3,
+        };
+        self.inner.protocol.store(code, Relaxed);
+    }
+
+    fn send(&self, request: ClientRequest) -> Result<()> {
         if !self.is_active()
             || self.inner.disconnect_requested.load(SeqCst)
             || self.inner.ended.load(SeqCst)
@@ -218,7 +265,7 @@ impl DbConnection {
         {
             return Err(Error::Disconnected);
         }
-        self.inner.outbound.send(Outbound::Binary(bytes)).map_err(|_| Error::Disconnected)
+        self.inner.outbound.send(Outbound::Request(request)).map_err(|_| Error::Disconnected)
     }
 
     fn schema_required(&self) -> Result<Arc<Schema>> {
@@ -240,18 +287,63 @@ impl DbConnection {
                 "`{reducer}` is the module's {kind} lifecycle reducer; clients cannot call it"
             )));
         }
+        if !def.client_callable {
+            return Err(Error::InvalidArgument(format!("`{reducer}` is a private reducer; clients cannot call it")));
+        }
         schema
             .types
             .validate(&def.params, args)
             .map_err(|e| Error::InvalidArgument(format!("arguments for `{reducer}`({}): {e}", def.param_names.join(", "))))?;
         let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
-        self.send(client_message::call_reducer(reducer, args, request_id, flags))?;
-        self.inner.link.counters.reducer_calls.fetch_add(1, Relaxed);
-        let mut pending = lock(&self.inner.pending_calls);
-        if pending.len() >= 4096 {
-            pending.pop_front();
+        let args = Bytes::copy_from_slice(args);
+        // Recorded before sending: the result can arrive before `send` returns.
+        {
+            let mut pending = lock(&self.inner.pending_calls);
+            if pending.len() >= MAX_PENDING_CALLS {
+                pending.pop_front();
+            }
+            let reducer: Arc<str> = def.name.as_str().into();
+            pending.push_back(PendingCall { request_id, sent: Instant::now(), reducer, args: args.clone() });
         }
-        pending.push_back((request_id, Instant::now()));
+        let request = ClientRequest::CallReducer { request_id, reducer: def.name.clone(), args, flags };
+        if let Err(e) = self.send(request) {
+            lock(&self.inner.pending_calls).retain(|c| c.request_id != request_id);
+            return Err(e);
+        }
+        self.inner.link.counters.reducer_calls.fetch_add(1, Relaxed);
+        Ok(request_id)
+    }
+
+    /// Asks the server to run the procedure `procedure` with BSATN-encoded `args` (checked against
+    /// its parameter types first); `f` receives the outcome on a later tick. Procedures exist on
+    /// 2.x servers only (protocol v2/v3). Returns the request id.
+    pub fn call_procedure(
+        &self,
+        procedure: &str,
+        args: &[u8],
+        f: impl FnOnce(&DbConnection, ProcedureOutcome) + Send + 'static,
+    ) -> Result<u32> {
+        let schema = self.schema_required()?;
+        let def = schema.procedure(procedure).ok_or_else(|| Error::UnknownProcedure(procedure.to_owned()))?;
+        if !def.client_callable {
+            return Err(Error::InvalidArgument(format!("`{procedure}` is a private procedure; clients cannot call it")));
+        }
+        if self.protocol() == Some(Protocol::V1) {
+            return Err(Error::InvalidState(
+                "procedures need protocol v2 (a SpacetimeDB 2.x server); this connection speaks v1".into(),
+            ));
+        }
+        schema.types.validate(&def.params, args).map_err(|e| {
+            Error::InvalidArgument(format!("arguments for procedure `{procedure}`({}): {e}", def.param_names.join(", ")))
+        })?;
+        let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
+        lock(&self.inner.procedures).insert(request_id, Box::new(f));
+        let request =
+            ClientRequest::CallProcedure { request_id, procedure: def.name.clone(), args: Bytes::copy_from_slice(args) };
+        if let Err(e) = self.send(request) {
+            lock(&self.inner.procedures).remove(&request_id);
+            return Err(e);
+        }
         Ok(request_id)
     }
 
@@ -305,9 +397,9 @@ impl DbConnection {
         sql: &str,
         f: impl FnOnce(&DbConnection, std::result::Result<Vec<(String, RowList)>, String>) + Send + 'static,
     ) -> Result<()> {
-        let id = self.inner.next_one_off.fetch_add(1, Relaxed) as u64;
+        let id = self.inner.next_one_off.fetch_add(1, Relaxed);
         lock(&self.inner.one_off).insert(id, Box::new(f));
-        if let Err(e) = self.send(client_message::one_off_query(&id.to_le_bytes(), sql)) {
+        if let Err(e) = self.send(ClientRequest::OneOffQuery { request_id: id, query: sql.to_owned() }) {
             lock(&self.inner.one_off).remove(&id);
             return Err(e);
         }
@@ -414,9 +506,14 @@ impl DbConnection {
 
     fn handle(&self, item: Inbound) {
         match item {
-            Inbound::Connected { identity, token, connection_id } => {
+            Inbound::Connected { identity, token, connection_id, protocol } => {
+                self.set_protocol(protocol);
                 if connection_id != self.connection_id() {
-                    log::warn!("the server assigned connection id {} instead of ours", connection_id.to_hex());
+                    // 2.x servers assign the id (we do not send ours); a 1.x server echoes ours.
+                    if !protocol.is_v2() {
+                        log::warn!("the server assigned connection id {} instead of ours", connection_id.to_hex());
+                    }
+                    *lock(&self.inner.connection_id) = connection_id;
                 }
                 {
                     let mut ident = lock(&self.inner.ident);
@@ -455,7 +552,8 @@ impl DbConnection {
                 log::warn!("connection lost, reconnecting: {e}");
                 self.fail_one_off_queries("the connection was lost before the answer arrived");
             }
-            Inbound::Reconnected { identity, token, connection_id } => {
+            Inbound::Reconnected { identity, token, connection_id, protocol } => {
+                self.set_protocol(protocol);
                 log::info!("reconnected as {} (connection id {})", identity.to_hex(), connection_id.to_hex());
                 lock(&self.inner.ident).token = Some(token);
                 *lock(&self.inner.connection_id) = connection_id;
@@ -521,12 +619,26 @@ impl DbConnection {
                     self.inner.link.push(Inbound::Disconnected(Some(Error::SubscriptionFatal(error))));
                 }
             },
-            Parsed::OneOffResponse { message_id, result } => {
-                let id = <[u8; 8]>::try_from(&message_id[..]).map(u64::from_le_bytes).ok();
-                let cb = id.and_then(|id| lock(&self.inner.one_off).remove(&id));
+            Parsed::OneOffResponse { request_id, result } => {
+                let cb = request_id.and_then(|id| lock(&self.inner.one_off).remove(&id));
                 match cb {
                     Some(cb) => cb(self, result),
                     None => log::warn!("one-off query response with an unknown message id"),
+                }
+            }
+            Parsed::ReducerResult { request_id, timestamp, outcome, tables } => {
+                let event = self.reducer_result_event(request_id, timestamp, outcome);
+                let diffs = self.apply_rows(&tables);
+                if let Some(r) = event.reducer_event() {
+                    self.run_reducer_callbacks(&event, r);
+                }
+                self.run_row_callbacks(&event, diffs);
+            }
+            Parsed::ProcedureResult { request_id, timestamp, host_duration, result } => {
+                let cb = lock(&self.inner.procedures).remove(&request_id);
+                match cb {
+                    Some(cb) => cb(self, ProcedureOutcome { result, timestamp, host_duration }),
+                    None => log::warn!("procedure result for unknown request id {request_id}"),
                 }
             }
             Parsed::Ignored(kind) => log::warn!("ignored an unexpected {kind} message"),
@@ -572,15 +684,60 @@ impl DbConnection {
         let mut pending = lock(&self.inner.pending_calls);
         // Results come back in call order; older entries without a result (failures carry
         // request id 0, NoSuccessNotify calls may get none) are dropped on the way.
-        while let Some(&(id, sent)) = pending.front() {
-            if id > r.request_id {
+        while let Some(call) = pending.front() {
+            if call.request_id > r.request_id {
                 break;
             }
-            pending.pop_front();
-            if id == r.request_id {
-                self.inner.link.counters.record_rtt(sent.elapsed().as_micros() as u64);
+            let call = pending.pop_front().expect("front exists");
+            if call.request_id == r.request_id {
+                self.inner.link.counters.record_rtt(call.sent.elapsed().as_micros() as u64);
                 break;
             }
+        }
+    }
+
+    /// The event for a v2 `ReducerResult`: the call it answers supplies the reducer and its
+    /// arguments; we are the caller.
+    fn reducer_result_event(
+        &self,
+        request_id: u32,
+        timestamp: spacetimedb_lib::Timestamp,
+        outcome: parse::ReducerOutcome,
+    ) -> Event {
+        let call = {
+            let mut pending = lock(&self.inner.pending_calls);
+            let at = pending.iter().position(|c| c.request_id == request_id);
+            at.and_then(|i| pending.remove(i))
+        };
+        let Some(call) = call else {
+            log::warn!("a reducer result for request id {request_id}, which this connection did not send");
+            return Event::UnknownTransaction(None);
+        };
+        self.inner.link.counters.record_rtt(call.sent.elapsed().as_micros() as u64);
+        let schema = self.schema();
+        let def = schema.as_ref().and_then(|s| s.reducer(&call.reducer));
+        let (status, return_value) = match outcome {
+            parse::ReducerOutcome::Committed { ret_value } => (Status::Committed, Some(ret_value)),
+            parse::ReducerOutcome::Err(value) => (Status::Failed(reducer_error_text(schema.as_deref(), def, &value)), None),
+            parse::ReducerOutcome::InternalError(text) => (Status::Failed(text), None),
+        };
+        let reducer = ReducerEvent {
+            timestamp,
+            status,
+            caller_identity: self.try_identity().unwrap_or_default(),
+            caller_connection_id: Some(self.connection_id()),
+            energy_consumed: None,
+            reducer_name: call.reducer.to_string(),
+            reducer_id: def.map_or(u32::MAX, |d| d.id),
+            args: call.args,
+            request_id,
+            host_duration: spacetimedb_lib::TimeDuration::from_micros(0),
+            return_value,
+        };
+        if def.is_some() {
+            Event::Reducer(reducer)
+        } else {
+            Event::UnknownTransaction(Some(reducer))
         }
     }
 
@@ -664,6 +821,31 @@ impl DbConnection {
     pub(crate) fn inner(&self) -> &Inner {
         &self.inner
     }
+}
+
+/// A reducer's error value as text: decoded as the string it is unless the schema declares
+/// another error type (then described with its bytes).
+fn reducer_error_text(schema: Option<&Schema>, def: Option<&crate::schema::ReducerDef>, value: &[u8]) -> String {
+    let declared = def.and_then(|d| d.err_type.as_ref());
+    if declared.is_none() {
+        if let Some(len) = value.get(..4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize) {
+            if value.len() == 4 + len {
+                if let Ok(text) = std::str::from_utf8(&value[4..]) {
+                    return text.to_owned();
+                }
+            }
+        }
+    }
+    let valid = match (schema, declared) {
+        (Some(s), Some(t)) => s.types.validate(t, value).is_ok(),
+        _ => false,
+    };
+    let hex: String = value.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "the reducer failed with an error value of its declared type ({} bytes{}): {hex}",
+        value.len(),
+        if valid { "" } else { ", malformed" }
+    )
 }
 
 /// A row as passed around outside callbacks: shared bytes, no copy.

@@ -3,7 +3,8 @@
 use super::{lock, DbConnection, EventContext};
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::protocol::client_message;
+use crate::protocol::{ClientRequest, Protocol};
+use crate::schema::SchemaVersion;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -88,7 +89,7 @@ impl SubscriptionBuilder {
                 break subs.next_query_id;
             }
         };
-        conn.send(client_message::subscribe_multi(&queries, request_id, query_id))?;
+        conn.send(ClientRequest::Subscribe { request_id, query_id, queries: queries.clone() })?;
         subs.entries.insert(
             query_id,
             Entry {
@@ -106,11 +107,25 @@ impl SubscriptionBuilder {
         Ok(SubscriptionHandle { conn, query_id })
     }
 
-    /// Subscribes to every public table of the module (`SELECT * FROM t` for each).
+    /// Subscribes to every public table and view of the module (`SELECT * FROM t` for each).
+    /// Event tables are included over v2/v3; v1 cannot subscribe to them, so there they are left
+    /// out (and logged).
     pub fn subscribe_to_all_tables(self) -> Result<SubscriptionHandle> {
         let schema = self.conn.schema_required()?;
-        let queries: Vec<String> =
-            schema.tables.iter().filter(|t| t.is_public).map(|t| format!("SELECT * FROM {}", t.name)).collect();
+        // Before the connect completes the protocol is unknown: a V10 schema means a 2.x server,
+        // which picks v3 or v2 unless the builder offered v1 only.
+        let v1 = match self.conn.protocol() {
+            Some(p) => p == Protocol::V1,
+            None => schema.version() != SchemaVersion::V10,
+        };
+        let mut queries = Vec::new();
+        for t in schema.tables.iter().filter(|t| t.is_public) {
+            if t.is_event && v1 {
+                log::info!("subscribe_to_all_tables: event table `{}` left out (protocol v1 cannot subscribe to it)", t.name);
+                continue;
+            }
+            queries.push(format!("SELECT * FROM {}", t.name));
+        }
         self.subscribe(&queries)
     }
 }
@@ -167,7 +182,7 @@ impl SubscriptionHandle {
             }
         }
         let request_id = inner.next_request_id.fetch_add(1, Relaxed);
-        self.conn.send(client_message::unsubscribe_multi(request_id, self.query_id))?;
+        self.conn.send(ClientRequest::Unsubscribe { request_id, query_id: self.query_id })?;
         entry.cancelled = entry.state == SubscriptionState::Pending;
         entry.state = SubscriptionState::Unsubscribing;
         entry.on_ended = on_ended;
@@ -229,7 +244,7 @@ pub(super) fn resubscribe_all(conn: &DbConnection) {
         match entry.state {
             SubscriptionState::Pending | SubscriptionState::Active => {
                 let request_id = inner.next_request_id.fetch_add(1, Relaxed);
-                match conn.send(client_message::subscribe_multi(&entry.queries, request_id, query_id)) {
+                match conn.send(ClientRequest::Subscribe { request_id, query_id, queries: entry.queries.clone() }) {
                     Ok(()) => entry.resyncing = true,
                     Err(e) => log::warn!("renewing subscription {query_id} failed: {e}"),
                 }

@@ -2,10 +2,10 @@
 //! read, decompress and decode frames and send queued client messages until the socket ends.
 
 use super::inbox::{Inbound, Link};
-use super::parse::parse;
+use super::parse::{parse, parse_v2};
 use crate::error::{ConnectErrorKind, Error};
-use crate::protocol::{self, server_message, DecodeLimits, ServerMessage};
-use crate::schema::Schema;
+use crate::protocol::{server_message, v2, ClientRequest, DecodeLimits, Protocol, ServerMessage};
+use crate::schema::{Schema, SchemaVersion};
 use futures_util::{SinkExt, StreamExt};
 use spacetimedb_lib::ConnectionId;
 use std::sync::atomic::Ordering::Relaxed;
@@ -45,6 +45,12 @@ pub(crate) struct Config {
     pub reconnect: Option<ReconnectPolicy>,
     /// With a schema given: also fetch the server's and fail the connect if they disagree.
     pub check_schema: bool,
+    /// Offered in `Sec-WebSocket-Protocol`, most preferred first.
+    pub protocols: Vec<Protocol>,
+    /// The `confirmed` query parameter, when set.
+    pub confirmed_reads: Option<bool>,
+    /// The builder was given the connection id (else it is random, and left to 2.x servers).
+    pub connection_id_chosen: bool,
 }
 
 /// Opt-in automatic reconnection after a lost connection (never after a requested disconnect or
@@ -66,7 +72,8 @@ impl Default for ReconnectPolicy {
 }
 
 pub(crate) enum Outbound {
-    Binary(Vec<u8>),
+    /// Encoded by the transport, for the protocol the server picked.
+    Request(ClientRequest),
     Close,
 }
 
@@ -88,15 +95,15 @@ async fn connect_watching(
     config: &Config,
     schema: Option<Arc<Schema>>,
     outbound: &mut UnboundedReceiver<Outbound>,
-    early: &mut Vec<Vec<u8>>,
-) -> Result<(Ws, Inbound), Attempt> {
+    early: &mut Vec<ClientRequest>,
+) -> Result<Connected, Attempt> {
     let connecting = connect(link, config, schema);
     tokio::pin!(connecting);
     loop {
         tokio::select! {
             result = &mut connecting => return result.map_err(Attempt::Failed),
             msg = outbound.recv() => match msg {
-                Some(Outbound::Binary(b)) => early.push(b),
+                Some(Outbound::Request(r)) => early.push(r),
                 Some(Outbound::Close) | None => return Err(Attempt::Closed),
             },
         }
@@ -111,7 +118,7 @@ async fn pause(d: Duration, outbound: &mut UnboundedReceiver<Outbound>) -> bool 
         tokio::select! {
             _ = &mut sleep => return true,
             msg = outbound.recv() => match msg {
-                Some(Outbound::Binary(_)) => {} // sent during an outage: the caller was told it failed
+                Some(Outbound::Request(_)) => {} // sent during an outage: the caller was told it failed
                 Some(Outbound::Close) | None => return false,
             },
         }
@@ -126,18 +133,20 @@ pub(crate) async fn run(
 ) {
     // Messages queued before the socket opens are sent right after it does.
     let mut early = Vec::new();
-    let (mut ws, identity) = match connect_watching(&link, &config, schema, &mut outbound, &mut early).await {
-        Ok(ok) => ok,
-        Err(Attempt::Failed(e)) => return link.push(Inbound::ConnectFailed(e)),
-        Err(Attempt::Closed) => {
-            let e = connect_error(ConnectErrorKind::Other, "disconnected before the connection was established");
-            return link.push(Inbound::ConnectFailed(e));
-        }
-    };
+    let Connected { ws: mut socket, mut protocol, identity, leftovers } =
+        match connect_watching(&link, &config, schema, &mut outbound, &mut early).await {
+            Ok(ok) => ok,
+            Err(Attempt::Failed(e)) => return link.push(Inbound::ConnectFailed(e)),
+            Err(Attempt::Closed) => {
+                let e = connect_error(ConnectErrorKind::Other, "disconnected before the connection was established");
+                return link.push(Inbound::ConnectFailed(e));
+            }
+        };
     remember_token(&mut config, &identity);
     link.push(identity);
+    push_leftovers(&link, leftovers);
     loop {
-        let lost = match message_loop(&link, &config, ws, std::mem::take(&mut early), &mut outbound).await {
+        let lost = match message_loop(&link, &config, socket, protocol, std::mem::take(&mut early), &mut outbound).await {
             Ok(()) => return link.push(Inbound::Disconnected(None)),
             Err(e) => e,
         };
@@ -170,14 +179,18 @@ pub(crate) async fn run(
                 }
             }
         }
-        let Some((socket, identity)) = reconnected else {
+        let Some(again) = reconnected else {
             return link.push(Inbound::Disconnected(Some(last)));
         };
-        ws = socket;
-        let Inbound::Connected { identity, token, connection_id } = identity else { unreachable!("connect yields Connected") };
+        socket = again.ws;
+        protocol = again.protocol;
+        let Inbound::Connected { identity, token, connection_id, protocol } = again.identity else {
+            unreachable!("connect yields Connected")
+        };
         config.token = Some(token.clone());
         link.reconnecting.store(false, Relaxed);
-        link.push(Inbound::Reconnected { identity, token, connection_id });
+        link.push(Inbound::Reconnected { identity, token, connection_id, protocol });
+        push_leftovers(&link, again.leftovers);
     }
 }
 
@@ -190,7 +203,23 @@ fn remember_token(config: &mut Config, connected: &Inbound) {
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> Result<(Ws, Inbound), Error> {
+/// An open socket after its first message (our identity).
+struct Connected {
+    ws: Ws,
+    protocol: Protocol,
+    /// `Inbound::Connected`.
+    identity: Inbound,
+    /// Messages that shared the identity's v3 frame, to be handled after it.
+    leftovers: Vec<Inbound>,
+}
+
+fn push_leftovers(link: &Link, leftovers: Vec<Inbound>) {
+    for item in leftovers {
+        link.push(item);
+    }
+}
+
+async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> Result<Connected, Error> {
     let fetch = || async {
         tokio::time::timeout(config.connect_timeout, fetch_schema(config)).await.map_err(|_| {
             connect_error(ConnectErrorKind::Timeout, format!("fetching the schema took longer than {:?}", config.connect_timeout))
@@ -205,22 +234,30 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
         Some(given) => given,
         None => fetch().await?,
     };
+    // Only V10 schemas come from 2.x servers, which call the `connection_id` parameter
+    // internal and assign one themselves.
+    let server_2x = schema.version() == SchemaVersion::V10;
     let _ = link.schema.set(schema);
 
-    let url = format!(
-        "{}/v1/database/{}/subscribe?compression={:?}&light={}&connection_id={}",
-        config.ws_base,
-        config.database,
-        config.compression,
-        config.light,
-        config.connection_id.to_hex()
+    let mut url = format!(
+        "{}/v1/database/{}/subscribe?compression={:?}&light={}",
+        config.ws_base, config.database, config.compression, config.light
     );
+    if !server_2x {
+        url.push_str(&format!("&connection_id={}", config.connection_id.to_hex()));
+    } else if config.connection_id_chosen {
+        log::warn!("the connection id given to the builder is not sent: 2.x servers assign connection ids themselves");
+    }
+    if let Some(confirmed) = config.confirmed_reads {
+        url.push_str(&format!("&confirmed={confirmed}"));
+    }
     let mut request = url
         .as_str()
         .into_client_request()
         .map_err(|e| connect_error(ConnectErrorKind::InvalidUri, format!("invalid URI {url}: {e}")))?;
     let headers = request.headers_mut();
-    headers.insert("Sec-WebSocket-Protocol", http::HeaderValue::from_static(protocol::SUBPROTOCOL));
+    let offer = http::HeaderValue::from_str(&Protocol::offer(&config.protocols)).expect("protocol names are ASCII");
+    headers.insert("Sec-WebSocket-Protocol", offer);
     if let Some(token) = &config.token {
         let value = http::HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| Error::InvalidArgument("the token contains characters not allowed in an HTTP header".into()))?;
@@ -234,7 +271,7 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
     ws_config.max_frame_size = Some(config.max_message_size);
 
     let opening = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
-    let (mut ws, _response) = tokio::time::timeout(config.connect_timeout, opening)
+    let (mut ws, response) = tokio::time::timeout(config.connect_timeout, opening)
         .await
         .map_err(|_| {
             connect_error(
@@ -243,6 +280,20 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
             )
         })?
         .map_err(|e| classify_ws_error(e, config))?;
+    let chosen = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let protocol = match Protocol::from_subprotocol(chosen) {
+        Some(p) if config.protocols.contains(&p) => p,
+        _ => {
+            return Err(connect_error(
+                ConnectErrorKind::Other,
+                format!(
+                    "the server chose the WebSocket protocol `{chosen}`, which was not offered ({})",
+                    Protocol::offer(&config.protocols)
+                ),
+            ))
+        }
+    };
+    log::debug!("speaking {} with {}", protocol.subprotocol(), config.ws_base);
 
     // The server's first message is our identity (pings may come first; tungstenite answers
     // them); any other message first is a protocol error.
@@ -278,16 +329,37 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
             )),
         };
     link.counters.bytes_received.fetch_add(frame.len() as u64, Relaxed);
-    match server_message::decode_frame_sized(frame, limits) {
-        Ok((ServerMessage::IdentityToken { identity, token, connection_id }, plain_len)) => {
-            link.counters.messages_received.fetch_add(1, Relaxed);
-            link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
-            Ok((ws, Inbound::Connected { identity, token, connection_id }))
+    link.counters.messages_received.fetch_add(1, Relaxed);
+    let connected = |identity, token, connection_id| Inbound::Connected { identity, token, connection_id, protocol };
+    if protocol == Protocol::V1 {
+        return match server_message::decode_frame_sized(frame, limits) {
+            Ok((ServerMessage::IdentityToken { identity, token, connection_id }, plain_len)) => {
+                link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
+                Ok(Connected { ws, protocol, identity: connected(identity, token, connection_id), leftovers: Vec::new() })
+            }
+            Ok((other, _)) => {
+                Err(connect_error(ConnectErrorKind::Other, format!("expected IdentityToken first, got {}", other.kind())))
+            }
+            Err(e) => Err(connect_error(ConnectErrorKind::Other, e.to_string())),
+        };
+    }
+    let (mut messages, plain_len) = v2::decode_frame(frame, limits, protocol == Protocol::V3)
+        .map_err(|e| connect_error(ConnectErrorKind::Other, e.to_string()))?;
+    link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
+    let rest = messages.split_off(1);
+    match messages.pop() {
+        Some(v2::ServerMessage::InitialConnection { identity, connection_id, token }) => {
+            let schema = link.schema.get().expect("set above");
+            let leftovers = rest
+                .into_iter()
+                .map(|m| Inbound::Message { parsed: parse_v2(m, schema, &link.counters), received_at: Instant::now() })
+                .collect();
+            Ok(Connected { ws, protocol, identity: connected(identity, token, connection_id), leftovers })
         }
-        Ok((other, _)) => {
-            Err(connect_error(ConnectErrorKind::Other, format!("expected IdentityToken first, got {}", other.kind())))
+        Some(other) => {
+            Err(connect_error(ConnectErrorKind::Other, format!("expected InitialConnection first, got {}", other.kind())))
         }
-        Err(e) => Err(connect_error(ConnectErrorKind::Other, e.to_string())),
+        None => Err(connect_error(ConnectErrorKind::Other, "an empty first frame")),
     }
 }
 
@@ -351,8 +423,17 @@ fn classify_io(io: &std::io::Error, target: &str) -> Error {
     }
 }
 
+/// The module's schema: V10 from 2.x servers, V9 from 1.x servers (which answer 400 to
+/// `?version=10`).
 async fn fetch_schema(config: &Config) -> Result<Arc<Schema>, Error> {
-    let url = format!("{}/v1/database/{}/schema?version=9", config.http_base, config.database);
+    match fetch_schema_version(config, 10).await {
+        Err(Error::Connect { kind: ConnectErrorKind::HttpStatus(400), .. }) => fetch_schema_version(config, 9).await,
+        other => other,
+    }
+}
+
+async fn fetch_schema_version(config: &Config, version: u32) -> Result<Arc<Schema>, Error> {
+    let url = format!("{}/v1/database/{}/schema?version={version}", config.http_base, config.database);
     let token = config.token.clone();
     let timeout = config.connect_timeout;
     let database = config.database.clone();
@@ -407,16 +488,31 @@ fn classify_transport(t: &ureq::Transport, target: &str) -> Error {
 const IDLE_PING: Duration = Duration::from_secs(20);
 const IDLE_GIVE_UP: Duration = Duration::from_secs(45);
 
+/// The request's bytes in `protocol`, or `None` (logged) for what the protocol cannot carry; the
+/// API checks those before queueing, so this is a last line of defence.
+fn encode(request: &ClientRequest, protocol: Protocol) -> Option<Message> {
+    match request.encode(protocol) {
+        Ok(bytes) => Some(Message::Binary(bytes.into())),
+        Err(e) => {
+            log::error!("request not sent: {e}");
+            None
+        }
+    }
+}
+
 async fn message_loop(
     link: &Link,
     config: &Config,
     mut ws: Ws,
-    early: Vec<Vec<u8>>,
+    protocol: Protocol,
+    early: Vec<ClientRequest>,
     outbound: &mut UnboundedReceiver<Outbound>,
 ) -> Result<(), Error> {
     let lost = |e: tungstenite::Error| Error::ConnectionLost(e.to_string());
-    for b in early {
-        ws.send(Message::Binary(b.into())).await.map_err(lost)?;
+    for request in early {
+        if let Some(m) = encode(&request, protocol) {
+            ws.send(m).await.map_err(lost)?;
+        }
     }
     let schema = link.schema.get().cloned().expect("the schema is set before the socket opens");
     let limits = limits(config);
@@ -437,16 +533,12 @@ async fn message_loop(
                         link.counters.messages_received.fetch_add(1, Relaxed);
                         link.counters.bytes_received.fetch_add(bytes.len() as u64, Relaxed);
                         // Large frames are decoded without holding up other connections' I/O.
-                        let decode = || server_message::decode_frame_sized(bytes, limits);
-                        let msg = if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
-                            tokio::task::block_in_place(decode)
-                        } else {
-                            decode()
-                        };
-                        let (msg, plain_len) = msg.map_err(|e| Error::Protocol(e.to_string()))?;
-                        link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
-                        let parsed = parse(msg, &schema, &link.counters);
-                        link.push(Inbound::Message { parsed, received_at });
+                        let decode = || decode_and_parse(bytes, protocol, limits, &schema, link);
+                        let multi_thread = tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
+                        let parsed = if multi_thread { tokio::task::block_in_place(decode) } else { decode() }?;
+                        for parsed in parsed {
+                            link.push(Inbound::Message { parsed, received_at });
+                        }
                     }
                     Message::Close(frame) => {
                         let why = frame.map(|f| format!("code {}: {}", u16::from(f.code), f.reason)).unwrap_or_else(|| "no reason given".into());
@@ -458,7 +550,11 @@ async fn message_loop(
                 }
             }
             out = outbound.recv() => match out {
-                Some(Outbound::Binary(b)) => ws.send(Message::Binary(b.into())).await.map_err(lost)?,
+                Some(Outbound::Request(request)) => {
+                    if let Some(m) = encode(&request, protocol) {
+                        ws.send(m).await.map_err(lost)?;
+                    }
+                }
                 Some(Outbound::Close) | None => {
                     let _ = ws.close(None).await;
                     // Drain until the server acknowledges the close, briefly.
@@ -478,4 +574,27 @@ async fn message_loop(
             }
         }
     }
+}
+
+/// Decodes one binary frame in `protocol` and resolves its messages against the schema (a v3
+/// frame may hold several, kept in order).
+fn decode_and_parse(
+    frame: bytes::Bytes,
+    protocol: Protocol,
+    limits: DecodeLimits,
+    schema: &Schema,
+    link: &Link,
+) -> Result<Vec<super::parse::Parsed>, Error> {
+    let malformed = |e: crate::protocol::DecodeError| Error::Protocol(e.to_string());
+    if protocol == Protocol::V1 {
+        let (msg, plain_len) = server_message::decode_frame_sized(frame, limits).map_err(malformed)?;
+        link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
+        return Ok(vec![parse(msg, schema, &link.counters)]);
+    }
+    let (messages, plain_len) = v2::decode_frame(frame, limits, protocol == Protocol::V3).map_err(malformed)?;
+    link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
+    if messages.len() > 1 {
+        link.counters.messages_received.fetch_add(messages.len() as u64 - 1, Relaxed);
+    }
+    Ok(messages.into_iter().map(|m| parse_v2(m, schema, &link.counters)).collect())
 }

@@ -55,7 +55,8 @@ pub(crate) fn from_error(e: &Error) -> stdb_result {
         Error::ConnectionLost(_) | Error::SubscriptionFatal(_) | Error::Disconnected => STDB_ERR_DISCONNECTED,
         Error::Reentrant => STDB_ERR_REENTRANT,
         Error::UnknownTable(_) => STDB_ERR_UNKNOWN_TABLE,
-        Error::UnknownReducer(_) => STDB_ERR_UNKNOWN_REDUCER,
+        // Procedures share the reducer code: both are "no such function" to a C caller.
+        Error::UnknownReducer(_) | Error::UnknownProcedure(_) => STDB_ERR_UNKNOWN_REDUCER,
         Error::UnknownIndex(_) => STDB_ERR_UNKNOWN_INDEX,
         Error::InvalidArgument(_) => STDB_ERR_INVALID_ARGUMENT,
         Error::InvalidState(_) => STDB_ERR_INVALID_STATE,
