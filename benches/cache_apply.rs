@@ -53,7 +53,7 @@ fn main() {
         for _ in 0..runs {
             let mut cache = ClientCache::new(schema.clone());
             let mut diff = TableDiff::default();
-            let insert = TableRows { table: 0, inserts: vec![list.clone()], deletes: vec![] };
+            let insert = TableRows { table: 0, inserts: vec![list.clone()], deletes: vec![], events: vec![] };
             let t = Instant::now();
             cache.apply(&insert, false, &mut diff);
             ins.push(t.elapsed());
@@ -62,7 +62,7 @@ fn main() {
             let t = Instant::now();
             cache.apply(&insert, false, &mut diff); // the same rows again: reference counts only
             dup.push(t.elapsed());
-            let delete = TableRows { table: 0, inserts: vec![], deletes: vec![list.clone(), list.clone()] };
+            let delete = TableRows { table: 0, inserts: vec![], deletes: vec![list.clone(), list.clone()], events: vec![] };
             let t = Instant::now();
             cache.apply(&delete, false, &mut diff);
             del.push(t.elapsed());

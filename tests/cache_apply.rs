@@ -123,6 +123,7 @@ fn apply(cache: &mut ClientCache, table: usize, inserts: &[&[Vec<u8>]], deletes:
         table,
         inserts: inserts.iter().map(|r| list(r)).collect(),
         deletes: deletes.iter().map(|r| list(r)).collect(),
+        events: Vec::new(),
     };
     let mut diff = TableDiff::default();
     cache.apply(&rows, true, &mut diff);
@@ -294,7 +295,12 @@ fn delete_of_an_absent_row_is_counted_not_fatal() {
 #[test]
 fn apply_without_collecting_changes_the_cache_only() {
     let mut cache = ClientCache::new(schema());
-    let rows = TableRows { table: PLAYER, inserts: vec![list(&[player(1, 1, "a"), player(2, 2, "b")])], deletes: vec![] };
+    let rows = TableRows {
+        table: PLAYER,
+        inserts: vec![list(&[player(1, 1, "a"), player(2, 2, "b")])],
+        deletes: vec![],
+        events: vec![],
+    };
     let mut diff = TableDiff::default();
     cache.apply(&rows, false, &mut diff);
     assert!(diff.is_empty());
@@ -308,7 +314,7 @@ fn fixed_size_row_lists_apply_too() {
     let rows: Vec<u8> = (0..10u32).flat_map(|i| player(i, i as i32 - 5, "")).collect();
     let list = RowList::from_fixed(Bytes::from(rows), 12);
     let mut diff = TableDiff::default();
-    cache.apply(&TableRows { table: PLAYER, inserts: vec![list], deletes: vec![] }, true, &mut diff);
+    cache.apply(&TableRows { table: PLAYER, inserts: vec![list], deletes: vec![], events: vec![] }, true, &mut diff);
     assert_eq!(diff.inserts.len(), 10);
     assert_eq!(cache.count(PLAYER), 10);
     assert!(cache.contains(PLAYER, &player(7, 2, "")));
