@@ -40,21 +40,29 @@ pub fn from_server(url: &str, database: &str) -> Result<Loaded, String> {
     } else {
         base.to_string()
     };
-    let full = format!("{base}/v1/database/{database}/schema?version=9");
+    // 2.x servers serve V10; 1.x servers answer 400 to it and serve V9.
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
-    let resp = agent.get(&full).call().map_err(|e| match e {
-        ureq::Error::Status(404, _) => {
-            format!("GET {full}: 404, no database named `{database}` on {base}")
+    let mut last = String::new();
+    for version in [10, 9] {
+        let full = format!("{base}/v1/database/{database}/schema?version={version}");
+        match agent.get(&full).call() {
+            Ok(resp) => {
+                let json = resp.into_string().map_err(|e| format!("reading the schema from {full}: {e}"))?;
+                return Ok(Loaded {
+                    json,
+                    source: format!("database `{database}` (GET /v1/database/{database}/schema?version={version})"),
+                    name: database.to_string(),
+                });
+            }
+            Err(ureq::Error::Status(400, r)) if version == 10 => last = r.into_string().unwrap_or_default(),
+            Err(ureq::Error::Status(404, _)) => return Err(format!("GET {full}: 404, no database named `{database}` on {base}")),
+            Err(ureq::Error::Status(code, r)) => {
+                return Err(format!("GET {full}: HTTP {code}: {}", r.into_string().unwrap_or_default()))
+            }
+            Err(other) => return Err(format!("GET {full}: {other}")),
         }
-        ureq::Error::Status(code, r) => format!("GET {full}: HTTP {code}: {}", r.into_string().unwrap_or_default()),
-        other => format!("GET {full}: {other}"),
-    })?;
-    let json = resp.into_string().map_err(|e| format!("reading the schema from {full}: {e}"))?;
-    Ok(Loaded {
-        json,
-        source: format!("database `{database}` (GET /v1/database/{database}/schema?version=9)"),
-        name: database.to_string(),
-    })
+    }
+    Err(format!("{base} serves neither schema version of `{database}`: {last}"))
 }
 
 /// `STDB_STANDALONE` (which must exist), else `spacetimedb-standalone` on PATH, else the one

@@ -47,22 +47,14 @@ pub struct Output {
     pub cpp: String,
 }
 
-/// Parses a schema: `RawModuleDefV9` in SATS-JSON as `GET /v1/database/NAME/schema?version=9`
-/// serves it, or wrapped as `{"V9": …}` as `spacetimedb-standalone extract-schema` prints it.
+/// Parses a schema of either version: `RawModuleDefV10` as 2.x servers serve it
+/// (`GET /v1/database/NAME/schema?version=10`), or `RawModuleDefV9` (`?version=9`, or wrapped as
+/// `{"V9": …}` as `spacetimedb-standalone extract-schema` prints it), through the shared model of
+/// `stdb-schema`, and gives it the V9 structure the generator is written against. What V9 cannot
+/// hold (event flags, procedures, views, accessor names) is not generated yet.
 pub fn parse_schema(json: &str) -> Result<RawModuleDefV9, String> {
-    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("the schema is not valid JSON: {e}"))?;
-    let inner = match &value {
-        serde_json::Value::Object(o) if o.len() == 1 && o.contains_key("V9") => o["V9"].to_string(),
-        serde_json::Value::Object(o) if o.len() == 1 && o.contains_key("V8BackCompat") => {
-            return Err(
-                "the schema is a V8 module definition; bindings-gen needs RawModuleDefV9 (SpacetimeDB 1.0 or newer)".into()
-            )
-        }
-        _ => json.to_string(),
-    };
-    let wrapper: spacetimedb_sats::serde::SerdeWrapper<RawModuleDefV9> =
-        serde_json::from_str(&inner).map_err(|e| format!("the schema is not a RawModuleDefV9 JSON document: {e}"))?;
-    Ok(wrapper.0)
+    let def = stdb_schema::ModuleDef::from_json(json)?;
+    Ok(stdb_schema::to_raw_v9(&def))
 }
 
 /// The schema as compact SATS-JSON, as the server serves it (what the generated code embeds).

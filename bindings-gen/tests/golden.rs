@@ -145,7 +145,7 @@ fn cli_errors_are_clear() {
     assert!(e.contains("spacetimedb-standalone") && e.contains("extract-schema"), "{e}");
     std::fs::write(dir.path().join("bad.json"), "{\"typespace\": 3}").unwrap();
     let e = cli_error(&["--schema", dir.path().join("bad.json").to_str().unwrap(), "--out-dir", d], &[]);
-    assert!(e.contains("not a RawModuleDefV9"), "{e}");
+    assert!(e.contains("neither a RawModuleDefV9 nor a RawModuleDefV10"), "{e}");
 }
 
 /// `--wasm` through the real `spacetimedb-standalone extract-schema`, when both are on this machine.
