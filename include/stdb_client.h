@@ -105,6 +105,15 @@
 #define STDB_LOG_TRACE 5
 
 /*
+ `STDB_PROTOCOL_*`: the WebSocket protocols (`v1.bsatn.spacetimedb` …).
+ */
+#define STDB_PROTOCOL_V1 1
+
+#define STDB_PROTOCOL_V2 2
+
+#define STDB_PROTOCOL_V3 3
+
+/*
  Subscription states (`stdb_subscription_state`).
  */
 #define STDB_SUBSCRIPTION_PENDING 0
@@ -428,6 +437,19 @@ typedef void (*stdb_log_fn)(void *user_data,
                             size_t target_len,
                             const char *message,
                             size_t message_len);
+
+/*
+ Called with a procedure's outcome: on success `error` is NULL and `ret` holds the BSATN return
+ value (`ret_len` bytes); on failure `ret` is NULL and `error` is the server's message.
+ `host_duration_micros` is the time the host spent running it. Pointers are valid during the call.
+ */
+typedef void (*stdb_procedure_fn)(void *user_data,
+                                  const struct stdb_connection *conn,
+                                  const uint8_t *ret,
+                                  size_t ret_len,
+                                  const char *error,
+                                  size_t error_len,
+                                  int64_t host_duration_micros);
 
 /*
  Called when a subscription is applied (or, for `unsubscribe_then`, removed).
@@ -823,6 +845,45 @@ stdb_result stdb_set_logger(stdb_log_fn callback,
                             void *user_data,
                             stdb_free_fn free_user_data,
                             int32_t max_level);
+
+/*
+ The protocols to offer, most preferred first (`count` values of `STDB_PROTOCOL_*`). The
+ default offers v3, v2 and v1; the server picks one (a 1.x server always picks v1). Offering
+ only `STDB_PROTOCOL_V1` makes a 2.x server speak v1 (no event tables, no procedures).
+ */
+stdb_result stdb_connection_builder_set_protocols(struct stdb_connection_builder *builder,
+                                                  const int32_t *protocols,
+                                                  size_t count);
+
+/*
+ Confirmed reads: 1 = updates only once durable, 0 = as soon as committed, -1 = the server's
+ default (on for v2/v3 on 2.x servers, off for v1).
+ */
+stdb_result stdb_connection_builder_set_confirmed_reads(struct stdb_connection_builder *builder,
+                                                        int32_t confirmed);
+
+/*
+ The protocol the server picked (`STDB_PROTOCOL_*`); `STDB_ERR_INVALID_STATE` before
+ `on_connect`.
+ */
+stdb_result stdb_connection_protocol(const struct stdb_connection *conn, int32_t *out);
+
+/*
+ Calls the procedure `name` with BSATN `args` (its parameters concatenated, checked against
+ the schema first: on mismatch nothing is sent). `callback` receives the outcome on a later
+ tick, on the ticking thread; `free_user_data` runs once after it ran or can no longer run.
+ Needs protocol v2 (a 2.x server): `STDB_ERR_INVALID_STATE` on a v1 connection.
+ `out_request_id` may be NULL.
+ */
+stdb_result stdb_connection_call_procedure(const struct stdb_connection *conn,
+                                           const char *name,
+                                           size_t name_len,
+                                           const uint8_t *args,
+                                           size_t args_len,
+                                           stdb_procedure_fn callback,
+                                           void *user_data,
+                                           stdb_free_fn free_user_data,
+                                           uint32_t *out_request_id);
 
 /*
  Number of rows in the list (0 for NULL).

@@ -117,7 +117,7 @@ pub extern "C" fn stdb_connection_builder_free(builder: *mut stdb_connection_bui
     })
 }
 
-fn edit_builder(
+pub(crate) fn edit_builder(
     builder: *mut stdb_connection_builder,
     f: impl FnOnce(DbConnectionBuilder) -> Result<DbConnectionBuilder, stdb_result>,
 ) -> Result<(), stdb_result> {
@@ -423,7 +423,7 @@ pub extern "C" fn stdb_connection_free(conn: *mut stdb_connection) {
     })
 }
 
-fn conn_clone(conn: *const stdb_connection) -> Result<DbConnection, stdb_result> {
+pub(crate) fn conn_clone(conn: *const stdb_connection) -> Result<DbConnection, stdb_result> {
     // SAFETY: NULL or a live connection handle (owned, or borrowed inside a callback).
     // Cloning lets the caller free its handle from inside a callback we are about to run.
     Ok(unsafe { borrow(conn, "conn")? }.clone())

@@ -12,6 +12,7 @@ pub(crate) mod boundary;
 pub mod connection;
 pub mod event;
 pub mod misc;
+pub mod protocol;
 pub mod rows;
 pub mod subscription;
 pub mod table;

@@ -104,6 +104,12 @@ static void on_any_reducer(void *ud, const stdb_connection *c, const stdb_event 
     }
     s->any_reducer_calls++;
 }
+static void on_procedure(void *ud, const stdb_connection *c, const uint8_t *ret, size_t ret_len, const char *err,
+                         size_t err_len, int64_t micros) {
+    (void)ud; (void)c; (void)ret; (void)ret_len; (void)err; (void)err_len; (void)micros;
+    CHECK(!"no procedure call of this test may reach the server");
+}
+
 static void on_one_off(void *ud, const stdb_connection *c, const char *err, size_t err_len, const stdb_row_list *rows) {
     state_t *s = ud;
     (void)c;
@@ -173,11 +179,32 @@ int main(void) {
         CHECK_RC(stdb_connection_builder_on_reconnect(b, NULL, NULL, NULL), STDB_ERR_NULL);
         CHECK_OK(stdb_connection_builder_on_reconnect(b, on_reconnect, NULL, NULL));
         CHECK_RC(stdb_connection_builder_set_schema_json(b, S("{not json")), STDB_ERR_INVALID_ARGUMENT);
+        {
+            int32_t offer[2] = {STDB_PROTOCOL_V2, STDB_PROTOCOL_V1};
+            int32_t bad = 7;
+            CHECK_OK(stdb_connection_builder_set_protocols(b, offer, 2));
+            CHECK_RC(stdb_connection_builder_set_protocols(b, NULL, 1), STDB_ERR_NULL);
+            CHECK_RC(stdb_connection_builder_set_protocols(b, &bad, 1), STDB_ERR_INVALID_ARGUMENT);
+            CHECK_RC(stdb_connection_builder_set_protocols(b, offer, 0), STDB_ERR_INVALID_ARGUMENT);
+            CHECK_OK(stdb_connection_builder_set_confirmed_reads(b, 1));
+            CHECK_OK(stdb_connection_builder_set_confirmed_reads(b, -1));
+            CHECK_RC(stdb_connection_builder_set_confirmed_reads(b, 5), STDB_ERR_INVALID_ARGUMENT);
+        }
         stdb_connection_builder_free(b);
     }
 
     conn = connect_db(db, &cs);
     CHECK(stdb_connection_is_active(conn));
+    {
+        /* The newest protocol both sides speak: v3 on a 2.x server, v1 on a 1.x server. */
+        int32_t protocol = 0;
+        CHECK_OK(stdb_connection_protocol(conn, &protocol));
+        CHECK(protocol == STDB_PROTOCOL_V3 || protocol == STDB_PROTOCOL_V1);
+        /* This module has no procedures: a clear error, nothing sent. */
+        CHECK_RC(stdb_connection_call_procedure(conn, S("no_such_procedure"), NULL, 0, on_procedure, NULL, NULL, NULL),
+                 STDB_ERR_UNKNOWN_REDUCER);
+        CHECK(strstr(stdb_last_error(), "no_such_procedure") != NULL);
+    }
     CHECK(s.log_lines > 0); /* "connected as …" */
 
     /* Identity, connection id, token. */

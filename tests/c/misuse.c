@@ -191,6 +191,15 @@ int main(void) {
         CHECK_RC(stdb_subscription_builder_subscribe(sb, &q, 1, &sub), STDB_ERR_DISCONNECTED);
     }
     CHECK_RC(stdb_run_threaded(conn), STDB_ERR_DISCONNECTED);
+    {
+        int32_t protocol = 0;
+        CHECK_RC(stdb_connection_protocol(NULL, &protocol), STDB_ERR_NULL);
+        CHECK_RC(stdb_connection_protocol(conn, NULL), STDB_ERR_NULL);
+        CHECK_RC(stdb_connection_call_procedure(conn, S("p"), NULL, 0, NULL, NULL, NULL, NULL), STDB_ERR_NULL);
+        CHECK_RC(stdb_connection_call_procedure(NULL, S("p"), NULL, 0, NULL, NULL, NULL, NULL), STDB_ERR_NULL);
+        CHECK_RC(stdb_connection_builder_set_protocols(NULL, &protocol, 1), STDB_ERR_NULL);
+        CHECK_RC(stdb_connection_builder_set_confirmed_reads(NULL, 1), STDB_ERR_NULL);
+    }
     stdb_table_free(t);
     stdb_connection_free(conn);
     pass("misuse");
