@@ -233,6 +233,10 @@ pub(crate) fn view_row_ref(ty: &AlgebraicType) -> Option<u32> {
     match ty {
         AlgebraicType::Ref(r) => Some(r.idx() as u32),
         AlgebraicType::Array(a) => view_row_ref(&a.elem_ty),
+        // A view defined by a query (2.x query builder) returns `{ __query__: T }`.
+        AlgebraicType::Product(p) if p.elements.len() == 1 && p.elements[0].name.as_deref() == Some("__query__") => {
+            view_row_ref(&p.elements[0].algebraic_type)
+        }
         AlgebraicType::Sum(s) if s.variants.len() == 2 => {
             // Option<T> is `some(T) | none`.
             let is_option = s.variants[0].name.as_deref() == Some("some") && s.variants[1].name.as_deref() == Some("none");

@@ -105,3 +105,39 @@ fn malformed_schemas_fail_with_the_path() {
     let ok = ModuleDef::from_json(r#"{"sections": []}"#).unwrap();
     assert!(ok.tables.is_empty());
 }
+
+#[test]
+fn a_2x_module_with_every_feature_reads_fully_from_v10() {
+    let def = ModuleDef::from_json(&fixture("features-2x.v10.json")).unwrap();
+    assert!(def.ignored.is_empty(), "{:?}", def.ignored);
+    let event = def.table("chat_event").expect("event table");
+    assert!(event.is_event);
+    assert!(!def.table("player").unwrap().is_event);
+    assert_eq!(def.table("settings").unwrap().default_values, vec![(2, vec![7, 0, 0, 0]), (3, vec![1])]);
+    let level_up = def.reducer("level_up").expect("canonical name");
+    assert_eq!(level_up.accessor, "levelUp");
+    assert!(level_up.client_callable);
+    let on_connect = def.reducer("on_connect").unwrap();
+    assert_eq!(on_connect.lifecycle, Some(Lifecycle::OnConnect));
+    assert!(!on_connect.client_callable && !def.reducer("on_timer").unwrap().client_callable);
+    assert_eq!(def.procedure("add_numbers").unwrap().return_type, stdb_schema::AlgebraicType::U64);
+    assert_eq!(def.table("timer").unwrap().schedule.as_ref().unwrap().function, "on_timer");
+    let player_row = def.table("player").unwrap().product_type_ref;
+    for (name, anonymous) in [("all_players", false), ("high_level_players", true), ("my_players", false)] {
+        let v = def.view(name).unwrap_or_else(|| panic!("view {name}"));
+        assert_eq!(v.row_type_ref, Some(player_row), "{name}: rows are players");
+        assert_eq!(v.is_anonymous, anonymous, "{name}");
+    }
+}
+
+#[test]
+fn v9_of_a_2x_module_holds_the_same_tables_and_reducers_without_the_2x_flags() {
+    let v9 = ModuleDef::from_json(&fixture("features-2x.v9.json")).unwrap();
+    let v10 = ModuleDef::from_json(&fixture("features-2x.v10.json")).unwrap();
+    assert!(v9.ignored.is_empty(), "{:?}", v9.ignored);
+    assert_eq!(summary(&v9), summary(&v10));
+    assert_eq!(v9.procedures.len(), v10.procedures.len());
+    assert_eq!(v9.views.len(), v10.views.len());
+    assert!(!v9.table("chat_event").unwrap().is_event, "V9 cannot say");
+    assert_eq!(v9.reducer("level_up").unwrap().accessor, "level_up", "V9 has canonical names only");
+}
