@@ -11,9 +11,30 @@ STDB_SERVER_TARGET_DIR="$STDB_CACHE_DIR/server-build"
 STDB_SERVER_LOG="$STDB_CACHE_DIR/server-build.log"
 MODULES_DIR="$REPO_ROOT/tests/modules"
 WASM_DIR="$MODULES_DIR/target/wasm32-unknown-unknown/release"
+# The 2.x server (a second real server for the test bed) and the modules built for it.
+STDB_2X_VERSION=2.8.3
+STDB_2X_SHA256=67fa5382a12e83d5e1e795655321a1789adcf92fa2a0dcabf17856a9c23fe5e1
+# ../shared/servers next to the repository root; in a git worktree, also next to the main checkout.
+stdb_2x_xz_path() {
+    local f="shared/servers/spacetimedb-standalone-$STDB_2X_VERSION.xz" common
+    if [[ -f "$REPO_ROOT/../$f" ]]; then
+        printf '%s\n' "$(cd "$REPO_ROOT/.." && pwd)/$f"
+        return 0
+    fi
+    common="$(git -C "$REPO_ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null)" || common=""
+    if [[ -n "$common" && -f "$(dirname "$common")/../$f" ]]; then
+        printf '%s\n' "$(cd "$(dirname "$common")/.." && pwd)/$f"
+        return 0
+    fi
+    printf '%s\n' "$REPO_ROOT/../$f"
+}
+STDB_2X_XZ="$(stdb_2x_xz_path)"
+STDB_2X_CACHED="$STDB_CACHE_DIR/server-$STDB_2X_VERSION/spacetimedb-standalone"
+MODULES_2X_DIR="$REPO_ROOT/tests/modules-2x"
+WASM_2X_DIR="$MODULES_2X_DIR/target/wasm32-unknown-unknown/release"
 
 # Debian packages the test bed needs at run time (wasm toolchain + valgrind for the C tests).
-APT_PACKAGES_BASE=(rustc-web cargo-web rust-web-src lld valgrind)
+APT_PACKAGES_BASE=(rustc-web cargo-web rust-web-src lld valgrind xz-utils)
 # Extra packages needed only to compile the server (openssl-sys, jemalloc, zstd, ring).
 APT_PACKAGES_SERVER_BUILD=(build-essential pkg-config libssl-dev)
 
@@ -32,6 +53,72 @@ server_binary_path() {
     else
         printf '%s\n' "$STDB_SERVER_ROOT/bin/spacetimedb-standalone"
     fi
+}
+
+# True if BINARY's `--version` names SpacetimeDB 2.x.
+is_2x_server() {
+    "$1" --version 2>/dev/null | grep -Eq '(^|[^0-9.])2\.[0-9]+\.[0-9]+'
+}
+
+# The 2.x server binary, same order as the testbed's Rust code: $STDB_STANDALONE_2X if set;
+# else the copy decompressed from ../shared/servers by `ensure_2x_server`; else a 2.x
+# `spacetimedb-standalone` on PATH or in ~/.local/share/spacetime/bin/*/. Prints nothing
+# (and fails) when there is none.
+server_2x_binary_path() {
+    if [[ -n "${STDB_STANDALONE_2X:-}" ]]; then
+        printf '%s\n' "$STDB_STANDALONE_2X"
+        return 0
+    fi
+    if [[ -x "$STDB_2X_CACHED" ]]; then
+        printf '%s\n' "$STDB_2X_CACHED"
+        return 0
+    fi
+    local c
+    for c in "$(command -v spacetimedb-standalone 2>/dev/null)" "$HOME"/.local/share/spacetime/bin/*/spacetimedb-standalone; do
+        if [[ -n "$c" && -x "$c" ]] && is_2x_server "$c"; then
+            printf '%s\n' "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Decompresses ../shared/servers/spacetimedb-standalone-2.8.3.xz into the cache once (idempotent)
+# and checks its sha256. Does nothing when STDB_STANDALONE_2X is set or the .xz is absent.
+ensure_2x_server() {
+    if [[ -n "${STDB_STANDALONE_2X:-}" ]]; then
+        [[ -x "$STDB_STANDALONE_2X" ]] || die "STDB_STANDALONE_2X=$STDB_STANDALONE_2X is not an executable file"
+        is_2x_server "$STDB_STANDALONE_2X" || die "STDB_STANDALONE_2X=$STDB_STANDALONE_2X: its --version does not say 2.x"
+        log "2.x server from STDB_STANDALONE_2X: $STDB_STANDALONE_2X"
+        return 0
+    fi
+    if [[ -x "$STDB_2X_CACHED" ]]; then
+        log "2.x server present: $STDB_2X_CACHED"
+        return 0
+    fi
+    if [[ ! -f "$STDB_2X_XZ" ]]; then
+        local other
+        if other="$(server_2x_binary_path)"; then
+            log "2.x server: $other"
+        else
+            log "no 2.x server: the ::v2_8 tests will be skipped (set STDB_STANDALONE_2X=/path/to/spacetimedb-standalone, or provide ../shared/servers/spacetimedb-standalone-$STDB_2X_VERSION.xz)"
+        fi
+        return 0
+    fi
+    require_cmd xz "install xz: apt-get install xz-utils"
+    require_cmd sha256sum "install coreutils"
+    local tmp sum
+    mkdir -p "$(dirname "$STDB_2X_CACHED")"
+    tmp="$STDB_2X_CACHED.tmp.$$"
+    log "decompressing $STDB_2X_XZ into $STDB_2X_CACHED"
+    xz -dc "$STDB_2X_XZ" >"$tmp" || { rm -f "$tmp"; die "decompressing $STDB_2X_XZ failed"; }
+    sum="$(sha256sum "$tmp" | cut -d' ' -f1)"
+    if [[ "$sum" != "$STDB_2X_SHA256" ]]; then
+        rm -f "$tmp"
+        die "$STDB_2X_XZ decompresses to sha256 $sum, expected $STDB_2X_SHA256: the file is damaged or not the 2.8.3 server; fetch it again"
+    fi
+    chmod +x "$tmp"
+    mv -f "$tmp" "$STDB_2X_CACHED"
 }
 
 pkg_installed() {
@@ -63,12 +150,19 @@ ensure_apt_packages() {
 # Runs the Debian wasm toolchain on the modules workspace: Debian's rustc ships no prebuilt
 # wasm32 std, so std is rebuilt from rust-web-src (-Zbuild-std, unlocked by RUSTC_BOOTSTRAP).
 build_modules() {
+    build_modules_in "$MODULES_DIR" "$@"
+}
+
+# build_modules_in DIR [CARGO ARGS...]: the same toolchain command on one modules workspace.
+build_modules_in() {
+    local dir="$1"
+    shift
     [[ -x /usr/bin/rustc && -x /usr/bin/cargo ]] || die "/usr/bin/rustc or /usr/bin/cargo missing; install the Debian packages: apt-get install rustc-web cargo-web rust-web-src lld (or run scripts/setup)"
     [[ -d /usr/lib/rustlib/src/rust/library ]] || die "Rust std sources missing in /usr/lib/rustlib/src; install them: apt-get install rust-web-src (or run scripts/setup)"
     require_cmd wasm-ld "install the wasm linker: apt-get install lld (or run scripts/setup)"
-    log "building wasm modules in tests/modules"
+    log "building wasm modules in ${dir#"$REPO_ROOT"/}"
     (
-        cd "$MODULES_DIR"
+        cd "$dir"
         # Host-oriented settings (sanitizer RUSTFLAGS, a custom target dir) must not leak into the
         # wasm build: the wasm files have to land in tests/modules/target.
         env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_TARGET_DIR -u CARGO_BUILD_TARGET_DIR -u CARGO_BUILD_TARGET \
@@ -77,19 +171,20 @@ build_modules() {
     )
 }
 
-# Module crate directories (tests/modules/<name>/Cargo.toml), one name a line.
+# Module crate directories (DIR/<name>/Cargo.toml, DIR defaults to tests/modules), one name a line.
 module_names() {
     local d
-    for d in "$MODULES_DIR"/*/Cargo.toml; do
+    for d in "${1:-$MODULES_DIR}"/*/Cargo.toml; do
         basename "$(dirname "$d")"
     done
 }
 
-# Fails unless every module has its wasm file (crate name with '-' turned into '_').
+# check_module_wasm [MODULES_DIR WASM_DIR]: fails unless every module has its wasm file
+# (crate name with '-' turned into '_').
 check_module_wasm() {
-    local m wasm
-    for m in $(module_names); do
-        wasm="$WASM_DIR/${m//-/_}.wasm"
+    local dir="${1:-$MODULES_DIR}" wasm_dir="${2:-$WASM_DIR}" m wasm
+    for m in $(module_names "$dir"); do
+        wasm="$wasm_dir/${m//-/_}.wasm"
         [[ -f "$wasm" ]] || die "module '$m' built but $wasm is missing"
     done
 }
