@@ -202,6 +202,9 @@ fn group_rows(tables: Vec<(String, RowList)>, deletes: bool, schema: &Schema, co
 /// query sets comes once per set, as v1 sends it once per query: the cache counts references.
 fn group_v2(update: v2::TransactionUpdate, schema: &Schema, counters: &Counters) -> Vec<TableRows> {
     let mut out: Vec<TableRows> = Vec::new();
+    // Event rows by table, per query set: an event matched by two of our queries is still one
+    // event (there is no cache to count references in), see `union_events`.
+    let mut events: Vec<(usize, Vec<RowList>)> = Vec::new();
     for set in update.query_sets {
         for t in set.tables {
             let Some(def) = schema.table(&t.table_name) else {
@@ -223,14 +226,52 @@ fn group_v2(update: v2::TransactionUpdate, schema: &Schema, counters: &Counters)
                             e.deletes.push(deletes);
                         }
                     }
-                    v2::TableUpdateRows::EventTable { events } if !events.is_empty() => e.events.push(events),
+                    v2::TableUpdateRows::EventTable { events: rows } if !rows.is_empty() => {
+                        match events.iter_mut().find(|(t, _)| *t == def.index) {
+                            Some((_, sets)) => sets.push(rows),
+                            None => events.push((def.index, vec![rows])),
+                        }
+                    }
                     v2::TableUpdateRows::EventTable { .. } => {}
                 }
             }
         }
     }
+    for (table, sets) in events {
+        entry(&mut out, table).events = union_events(sets);
+    }
     out.retain(|t| !(t.inserts.is_empty() && t.deletes.is_empty() && t.events.is_empty()));
     out
+}
+
+/// The events of one table seen through several query sets: each set holds a part of the
+/// transaction's events, so an event occurs as often as in the set that has it most often.
+/// Order follows the sets, first occurrence first.
+fn union_events(sets: Vec<RowList>) -> Vec<RowList> {
+    if sets.len() == 1 {
+        return sets;
+    }
+    let mut most: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
+    for set in &sets {
+        let mut here: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
+        for row in set.iter() {
+            *here.entry(row).or_default() += 1;
+        }
+        for (row, n) in here {
+            let m = most.entry(row).or_default();
+            *m = (*m).max(n);
+        }
+    }
+    let mut kept = Vec::new();
+    for set in &sets {
+        for row in set.iter() {
+            if let Some(left) = most.get_mut(row).filter(|n| **n > 0) {
+                *left -= 1;
+                kept.push(row);
+            }
+        }
+    }
+    vec![RowList::from_rows(kept)]
 }
 
 /// Groups a database update by table (a table can appear once per query fragment), dropping

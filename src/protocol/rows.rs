@@ -64,6 +64,17 @@ impl RowList {
         Ok(RowList { data, layout })
     }
 
+    /// A list holding copies of `rows` (for rows assembled from several lists).
+    pub fn from_rows<'a>(rows: impl IntoIterator<Item = &'a [u8]>) -> RowList {
+        let mut data = Vec::new();
+        let mut offsets = Vec::new();
+        for row in rows {
+            offsets.extend_from_slice(&(data.len() as u64).to_le_bytes());
+            data.extend_from_slice(row);
+        }
+        RowList { data: Bytes::from(data), layout: RowLayout::Offsets(Bytes::from(offsets)) }
+    }
+
     pub fn from_fixed(data: Bytes, row_size: usize) -> RowList {
         assert!(row_size > 0 && data.len().is_multiple_of(row_size));
         RowList { data, layout: RowLayout::Fixed(row_size) }
