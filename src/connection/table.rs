@@ -31,11 +31,22 @@ impl TableHandle {
         self.with_def(|d| d.name.clone())
     }
 
+    /// Event tables (2.x) keep no rows: lookups on them are mistakes worth reporting.
+    fn not_event_table(&self, what: &str) -> Result<()> {
+        self.with_def(|d| match d.is_event {
+            true => Err(Error::InvalidArgument(format!(
+                "`{}` is an event table: its rows are passed to insert callbacks and never cached, so it has no {what}",
+                d.name
+            ))),
+            false => Ok(()),
+        })
+    }
+
     pub fn index(&self) -> usize {
         self.table
     }
 
-    /// Rows currently in the cache.
+    /// Rows currently in the cache (always 0 for an event table).
     pub fn count(&self) -> usize {
         read(&self.conn.inner().cache).as_ref().map_or(0, |c| c.count(self.table))
     }
@@ -57,6 +68,7 @@ impl TableHandle {
 
     /// The row whose unique column `column` equals the BSATN value `value`.
     pub fn find(&self, column: &str, value: &[u8]) -> Result<Option<Bytes>> {
+        self.not_event_table("unique lookups")?;
         let col = self.column_index(column)?;
         let mut cache = write(&self.conn.inner().cache);
         let cache = cache.as_mut().ok_or(Error::Disconnected)?;
@@ -85,6 +97,7 @@ impl TableHandle {
     /// Rows whose leading index columns equal `prefix` (BSATN values), and whose next column lies
     /// within `range` when given, in the order SpacetimeDB orders the index's values.
     pub fn btree_scan(&self, index: usize, prefix: &[&[u8]], range: Option<crate::cache::KeyRange>) -> Result<Vec<Bytes>> {
+        self.not_event_table("index scans")?;
         let mut ids: Vec<RowId> = Vec::new();
         let mut cache = write(&self.conn.inner().cache);
         let cache = cache.as_mut().ok_or(Error::Disconnected)?;
@@ -109,6 +122,7 @@ impl TableHandle {
     /// Runs on a delete and insert with equal primary keys in one transaction. Only tables with
     /// a primary key have updates.
     pub fn on_update(&self, f: impl FnMut(&EventContext, &[u8], &[u8]) + Send + 'static) -> Result<CallbackId> {
+        self.not_event_table("updates")?;
         if self.with_def(|d| d.primary_key.is_none()) {
             return Err(Error::InvalidArgument(format!("table `{}` has no primary key, so it has no updates", self.name())));
         }
