@@ -62,3 +62,26 @@ fn generated_code_compiles_with_clang() {
     }
     check_with("clang", "clang++");
 }
+
+/// V10 schemas as the 2.8.3 server serves them (a 2.x module with event tables, procedures, views
+/// and a camelCase reducer; and the 2.x port of sdk-test) generate code that compiles.
+#[test]
+fn code_from_v10_schemas_of_2x_modules_compiles() {
+    if skip_without("cc") || skip_without("c++") {
+        return;
+    }
+    for (file, prefix) in [("features-2x.v10.json", "feat"), ("sdk-test-2x.v10.json", "sdk2")] {
+        let json = std::fs::read_to_string(root().join("tests/fixtures/schemas").join(file)).unwrap();
+        let raw = stdb_bindings_gen::parse_schema(&json).unwrap();
+        let out = stdb_bindings_gen::generate(&raw, &stdb_bindings_gen::Options { prefix: prefix.into(), source: file.into() })
+            .unwrap();
+        if prefix == "feat" {
+            // Wire names are the canonical ones: `levelUp` is called `level_up`.
+            assert!(out.header.contains("feat_reducer_level_up("), "the reducer is generated under its canonical name");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        write(&out, dir.path());
+        compile_c("cc", dir.path(), prefix, &[]);
+        compile_cxx("c++", dir.path(), "wrapper", &format!("#include \"{prefix}.hpp\"\n"));
+    }
+}
