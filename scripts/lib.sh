@@ -12,8 +12,9 @@ STDB_SERVER_LOG="$STDB_CACHE_DIR/server-build.log"
 MODULES_DIR="$REPO_ROOT/tests/modules"
 WASM_DIR="$MODULES_DIR/target/wasm32-unknown-unknown/release"
 
-# Debian packages the test bed needs at run time (wasm toolchain + valgrind for the C tests).
-APT_PACKAGES_BASE=(rustc-web cargo-web rust-web-src lld valgrind)
+# Debian packages the test bed needs at run time (wasm toolchain + valgrind for the C tests;
+# cmake, pkg-config, luajit and python3-cffi for the packaging and FFI-declaration tests).
+APT_PACKAGES_BASE=(rustc-web cargo-web rust-web-src lld valgrind cmake pkg-config luajit python3-cffi)
 # Extra packages needed only to compile the server (openssl-sys, jemalloc, zstd, ring).
 APT_PACKAGES_SERVER_BUILD=(build-essential pkg-config libssl-dev)
 
