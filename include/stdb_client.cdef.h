@@ -33,6 +33,9 @@ enum { STDB_LOG_WARN = 2 };
 enum { STDB_LOG_INFO = 3 };
 enum { STDB_LOG_DEBUG = 4 };
 enum { STDB_LOG_TRACE = 5 };
+enum { STDB_PROTOCOL_V1 = 1 };
+enum { STDB_PROTOCOL_V2 = 2 };
+enum { STDB_PROTOCOL_V3 = 3 };
 enum { STDB_SUBSCRIPTION_PENDING = 0 };
 enum { STDB_SUBSCRIPTION_ACTIVE = 1 };
 enum { STDB_SUBSCRIPTION_UNSUBSCRIBING = 2 };
@@ -176,6 +179,14 @@ typedef void (*stdb_log_fn)(void *user_data,
                             size_t target_len,
                             const char *message,
                             size_t message_len);
+
+typedef void (*stdb_procedure_fn)(void *user_data,
+                                  const struct stdb_connection *conn,
+                                  const uint8_t *ret,
+                                  size_t ret_len,
+                                  const char *error,
+                                  size_t error_len,
+                                  int64_t host_duration_micros);
 
 typedef void (*stdb_subscription_fn)(void *user_data,
                                      const struct stdb_connection *conn,
@@ -364,6 +375,25 @@ stdb_result stdb_set_logger(stdb_log_fn callback,
                             void *user_data,
                             stdb_free_fn free_user_data,
                             int32_t max_level);
+
+stdb_result stdb_connection_builder_set_protocols(struct stdb_connection_builder *builder,
+                                                  const int32_t *protocols,
+                                                  size_t count);
+
+stdb_result stdb_connection_builder_set_confirmed_reads(struct stdb_connection_builder *builder,
+                                                        int32_t confirmed);
+
+stdb_result stdb_connection_protocol(const struct stdb_connection *conn, int32_t *out);
+
+stdb_result stdb_connection_call_procedure(const struct stdb_connection *conn,
+                                           const char *name,
+                                           size_t name_len,
+                                           const uint8_t *args,
+                                           size_t args_len,
+                                           stdb_procedure_fn callback,
+                                           void *user_data,
+                                           stdb_free_fn free_user_data,
+                                           uint32_t *out_request_id);
 
 size_t stdb_row_list_len(const struct stdb_row_list *list);
 
