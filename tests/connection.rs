@@ -360,7 +360,9 @@ fn run_threaded_runs_callbacks_on_its_own_thread() {
     let threads = Arc::new(Mutex::new(Vec::new()));
     let t = threads.clone();
     conn.table("pk_u32").unwrap().on_insert(move |_, _| t.lock().unwrap().push(std::thread::current().id()));
-    let handle = conn.run_threaded();
+    let handle = conn.run_threaded().expect("run_threaded");
+    // One tick thread per connection: a second call is refused.
+    assert!(matches!(conn.run_threaded(), Err(Error::InvalidState(_))), "a second run_threaded must fail");
     // While another thread ticks, this one may not.
     std::thread::sleep(Duration::from_millis(50));
     conn.call_reducer("insert_pk_u32", Args::new().u32(1).i32(1).bytes(), CallReducerFlags::FullUpdate).unwrap();
@@ -483,4 +485,26 @@ fn schema_check_accepts_the_servers_schema_and_rejects_a_changed_one() {
     let e = connect_error(builder(&db).with_schema(stale).with_schema_check(true));
     assert_eq!(kind(&e), ConnectErrorKind::Schema, "{e}");
     assert!(e.to_string().contains("pk_u32"), "{e}");
+}
+
+/// Every committed call is counted as a round trip, even when the reply is applied (by another
+/// thread's tick) before `call_reducer` returns: the call is recorded as pending before it is sent.
+#[test]
+fn every_round_trip_is_counted() {
+    let db = publish("sdk-test");
+    let conn = connect(&db);
+    let handle = conn.run_threaded().expect("run_threaded");
+    for _ in 0..300 {
+        conn.call_reducer("no_op", &[], CallReducerFlags::FullUpdate).unwrap();
+    }
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while conn.metrics().reducer_round_trips < 300 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let m = conn.metrics();
+    assert_eq!(m.reducer_calls, 300);
+    assert_eq!(m.reducer_round_trips, 300, "{m:?}");
+    conn.disconnect().unwrap();
+    handle.join().unwrap();
 }

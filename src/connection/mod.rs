@@ -4,6 +4,7 @@
 mod builder;
 mod callbacks;
 mod inbox;
+mod nosigpipe;
 mod parse;
 mod subscription;
 mod table;
@@ -77,6 +78,8 @@ pub(crate) struct Inner {
     ended: AtomicBool,
     disconnect_requested: AtomicBool,
     ticking: AtomicBool,
+    /// True once `run_threaded` started a tick thread.
+    threaded: AtomicBool,
     cache: RwLock<Option<ClientCache>>,
     callbacks: Mutex<Callbacks>,
     subscriptions: Mutex<Subscriptions>,
@@ -109,6 +112,7 @@ impl Inner {
             ended: AtomicBool::new(false),
             disconnect_requested: AtomicBool::new(false),
             ticking: AtomicBool::new(false),
+            threaded: AtomicBool::new(false),
             cache: RwLock::new(None),
             callbacks: Mutex::new(Callbacks::default()),
             subscriptions: Mutex::new(Subscriptions::default()),
@@ -244,14 +248,23 @@ impl DbConnection {
             .types
             .validate(&def.params, args)
             .map_err(|e| Error::InvalidArgument(format!("arguments for `{reducer}`({}): {e}", def.param_names.join(", "))))?;
-        let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
-        self.send(client_message::call_reducer(reducer, args, request_id, flags))?;
-        self.inner.link.counters.reducer_calls.fetch_add(1, Relaxed);
-        let mut pending = lock(&self.inner.pending_calls);
-        if pending.len() >= 4096 {
-            pending.pop_front();
+        // Recorded as pending before it is sent: the reply may be applied by another thread's
+        // tick before `send` returns. Request ids are taken under the same lock, so the queue
+        // stays in id order (the order `record_round_trip` relies on).
+        let request_id = {
+            let mut pending = lock(&self.inner.pending_calls);
+            if pending.len() >= 4096 {
+                pending.pop_front();
+            }
+            let id = self.inner.next_request_id.fetch_add(1, Relaxed);
+            pending.push_back((id, Instant::now()));
+            id
+        };
+        if let Err(e) = self.send(client_message::call_reducer(reducer, args, request_id, flags)) {
+            lock(&self.inner.pending_calls).retain(|&(id, _)| id != request_id);
+            return Err(e);
         }
-        pending.push_back((request_id, Instant::now()));
+        self.inner.link.counters.reducer_calls.fetch_add(1, Relaxed);
         Ok(request_id)
     }
 
@@ -379,10 +392,14 @@ impl DbConnection {
     }
 
     /// Advances the connection on a new thread until it ends. Errors never panic the thread:
-    /// they reach `on_disconnect` / `on_connect_error`.
-    pub fn run_threaded(&self) -> std::thread::JoinHandle<()> {
+    /// they reach `on_disconnect` / `on_connect_error`. One tick thread per connection: a second
+    /// call is an `InvalidState` error.
+    pub fn run_threaded(&self) -> Result<std::thread::JoinHandle<()>> {
+        if self.inner.threaded.swap(true, SeqCst) {
+            return Err(Error::InvalidState("run_threaded was already called for this connection".into()));
+        }
         let conn = self.clone();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("stdb-client-tick".into())
             .spawn(move || loop {
                 match conn.advance_one_message_blocking(Duration::from_millis(100)) {
@@ -391,7 +408,11 @@ impl DbConnection {
                     Err(_) => break,
                 }
             })
-            .expect("spawning the stdb-client tick thread failed")
+            .map_err(|e| {
+                self.inner.threaded.store(false, SeqCst);
+                Error::Io(e.to_string())
+            })?;
+        Ok(handle)
     }
 
     /// Advances the connection until it ends, awaiting when idle.
