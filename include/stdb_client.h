@@ -663,6 +663,8 @@ stdb_result stdb_advance_one_message(const struct stdb_connection *conn, bool *p
 /*
  Ticks the connection on a new background thread until it ends; callbacks then run on that
  thread. The thread holds its own reference, so the handle may be freed meanwhile.
+ `STDB_ERR_INVALID_STATE` if a tick thread was already started for this connection (one per
+ connection: a second would only contend for the tick).
  */
 stdb_result stdb_run_threaded(const struct stdb_connection *conn);
 
@@ -716,7 +718,8 @@ stdb_result stdb_connection_call_reducer(const struct stdb_connection *conn,
  Runs `callback` after each run of the named reducer we are told about (our own calls, failed
  ones included). `*out_id` (may be NULL) identifies it for `stdb_connection_remove_on_reducer`.
  `free_user_data` runs once when the callback is removed or the connection is dropped.
- Takes effect from the next event.
+ Takes effect from the next event. `STDB_ERR_DISCONNECTED` once the connection has ended (the
+ callback could never run; `free_user_data` runs at once).
  */
 stdb_result stdb_connection_on_reducer(const struct stdb_connection *conn,
                                        const char *reducer,
@@ -1042,6 +1045,8 @@ stdb_result stdb_table_btree_scan(const struct stdb_table *t,
  Runs `callback` for each row that enters the cache (from the next event on). `*out_id` (may be
  NULL) identifies it for `stdb_table_remove_callback`. `free_user_data` runs once when the
  callback is removed or the connection is dropped. Callbacks run on the ticking thread.
+ `STDB_ERR_DISCONNECTED` once the connection has ended (the callback could never run; its
+ `free_user_data` runs at once).
  */
 stdb_result stdb_table_on_insert(const struct stdb_table *t,
                                  stdb_row_fn callback,

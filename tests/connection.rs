@@ -379,7 +379,9 @@ fn run_threaded_runs_callbacks_on_its_own_thread() {
     let threads = Arc::new(Mutex::new(Vec::new()));
     let t = threads.clone();
     conn.table("pk_u32").unwrap().on_insert(move |_, _| t.lock().unwrap().push(std::thread::current().id()));
-    let handle = conn.run_threaded();
+    let handle = conn.run_threaded().expect("run_threaded");
+    // One tick thread per connection: a second call is refused.
+    assert!(matches!(conn.run_threaded(), Err(Error::InvalidState(_))), "a second run_threaded must fail");
     // While another thread ticks, this one may not.
     std::thread::sleep(Duration::from_millis(50));
     conn.call_reducer("insert_pk_u32", Args::new().u32(1).i32(1).bytes(), CallReducerFlags::FullUpdate).unwrap();
@@ -536,4 +538,26 @@ fn the_newest_protocol_both_sides_speak_is_chosen() {
         assert_eq!(rows.lock().unwrap().take().unwrap(), Ok(1));
         call(&c, "delete_all_pk_u32", Args::new());
     }
+}
+
+/// Every committed call is counted as a round trip, even when the reply is applied (by another
+/// thread's tick) before `call_reducer` returns: the call is recorded as pending before it is sent.
+#[test]
+fn every_round_trip_is_counted() {
+    let db = publish("sdk-test");
+    let conn = connect(&db);
+    let handle = conn.run_threaded().expect("run_threaded");
+    for _ in 0..300 {
+        conn.call_reducer("no_op", &[], CallReducerFlags::FullUpdate).unwrap();
+    }
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while conn.metrics().reducer_round_trips < 300 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let m = conn.metrics();
+    assert_eq!(m.reducer_calls, 300);
+    assert_eq!(m.reducer_round_trips, 300, "{m:?}");
+    conn.disconnect().unwrap();
+    handle.join().unwrap();
 }

@@ -138,7 +138,8 @@ pub fn api_param_store(m: &Module, t: &Ty, name: &str, dst: &str, on_null: &str)
     if t.is_scalar(m) {
         format!("    {dst} = {name};\n")
     } else if *t == Ty::String {
-        format!("    {dst}.data = (char *)({name} ? {name} : \"\");\n    {dst}.len = {name} ? strlen({name}) : 0;\n")
+        // NULL is not the empty string: it is refused, with a last error, like any NULL argument.
+        format!("    if (!{name}) {on_null}\n    {dst}.data = (char *){name};\n    {dst}.len = strlen({name});\n")
     } else {
         format!("    if (!{name}) {on_null}\n    {dst} = *{name};\n")
     }

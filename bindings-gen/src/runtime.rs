@@ -256,7 +256,10 @@ static int32_t @P@_decode_error(const @P@_reader *r, const char *what, int32_t r
     do {                                                                          \
         @P@_reader r_;                                                            \
         int32_t rc_;                                                              \
-        if (!(out) || (!(data) && (len))) return STDB_ERR_NULL;                   \
+        if (!(out) || (!(data) && (len))) {                                       \
+            @P@_set_error("decoding %s: %s is NULL", (what), (out) ? "data" : "out"); \
+            return STDB_ERR_NULL;                                                 \
+        }                                                                         \
         @P@_reader_init(&r_, (data), (len));                                      \
         rc_ = T##_decode(&r_, (out));                                             \
         if (rc_ == STDB_OK && r_.pos != r_.len) {                                 \

@@ -4,6 +4,7 @@
 mod builder;
 mod callbacks;
 mod inbox;
+mod nosigpipe;
 mod parse;
 mod subscription;
 mod table;
@@ -100,6 +101,8 @@ pub(crate) struct Inner {
     ended: AtomicBool,
     disconnect_requested: AtomicBool,
     ticking: AtomicBool,
+    /// True once `run_threaded` started a tick thread.
+    threaded: AtomicBool,
     cache: RwLock<Option<ClientCache>>,
     callbacks: Mutex<Callbacks>,
     subscriptions: Mutex<Subscriptions>,
@@ -135,6 +138,7 @@ impl Inner {
             ended: AtomicBool::new(false),
             disconnect_requested: AtomicBool::new(false),
             ticking: AtomicBool::new(false),
+            threaded: AtomicBool::new(false),
             cache: RwLock::new(None),
             callbacks: Mutex::new(Callbacks::default()),
             subscriptions: Mutex::new(Subscriptions::default()),
@@ -294,17 +298,20 @@ impl DbConnection {
             .types
             .validate(&def.params, args)
             .map_err(|e| Error::InvalidArgument(format!("arguments for `{reducer}`({}): {e}", def.param_names.join(", "))))?;
-        let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
         let args = Bytes::copy_from_slice(args);
-        // Recorded before sending: the result can arrive before `send` returns.
-        {
+        // Recorded as pending before it is sent: the reply may be applied by another thread's
+        // tick before `send` returns. Request ids are taken under the same lock, so the queue
+        // stays in id order (the order `record_round_trip` relies on).
+        let request_id = {
             let mut pending = lock(&self.inner.pending_calls);
             if pending.len() >= MAX_PENDING_CALLS {
                 pending.pop_front();
             }
+            let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
             let reducer: Arc<str> = def.name.as_str().into();
             pending.push_back(PendingCall { request_id, sent: Instant::now(), reducer, args: args.clone() });
-        }
+            request_id
+        };
         let request = ClientRequest::CallReducer { request_id, reducer: def.name.clone(), args, flags };
         if let Err(e) = self.send(request) {
             lock(&self.inner.pending_calls).retain(|c| c.request_id != request_id);
@@ -471,10 +478,14 @@ impl DbConnection {
     }
 
     /// Advances the connection on a new thread until it ends. Errors never panic the thread:
-    /// they reach `on_disconnect` / `on_connect_error`.
-    pub fn run_threaded(&self) -> std::thread::JoinHandle<()> {
+    /// they reach `on_disconnect` / `on_connect_error`. One tick thread per connection: a second
+    /// call is an `InvalidState` error.
+    pub fn run_threaded(&self) -> Result<std::thread::JoinHandle<()>> {
+        if self.inner.threaded.swap(true, SeqCst) {
+            return Err(Error::InvalidState("run_threaded was already called for this connection".into()));
+        }
         let conn = self.clone();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("stdb-client-tick".into())
             .spawn(move || loop {
                 match conn.advance_one_message_blocking(Duration::from_millis(100)) {
@@ -483,7 +494,11 @@ impl DbConnection {
                     Err(_) => break,
                 }
             })
-            .expect("spawning the stdb-client tick thread failed")
+            .map_err(|e| {
+                self.inner.threaded.store(false, SeqCst);
+                Error::Io(e.to_string())
+            })?;
+        Ok(handle)
     }
 
     /// Advances the connection until it ends, awaiting when idle.

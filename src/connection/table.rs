@@ -14,6 +14,11 @@ pub struct TableHandle {
 }
 
 impl TableHandle {
+    /// The connection this table belongs to.
+    pub fn connection(&self) -> &DbConnection {
+        &self.conn
+    }
+
     pub(super) fn new(conn: DbConnection, table: usize) -> TableHandle {
         TableHandle { conn, table }
     }

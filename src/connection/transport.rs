@@ -2,6 +2,7 @@
 //! read, decompress and decode frames and send queued client messages until the socket ends.
 
 use super::inbox::{Inbound, Link};
+use super::nosigpipe::NoSigpipe;
 use super::parse::{parse, parse_v2};
 use crate::error::{ConnectErrorKind, Error};
 use crate::protocol::{server_message, v2, ClientRequest, DecodeLimits, Protocol, ServerMessage};
@@ -201,7 +202,27 @@ fn remember_token(config: &mut Config, connected: &Inbound) {
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<NoSigpipe<tokio::net::TcpStream>>>;
+
+/// Opens the TCP socket ourselves (as tokio-tungstenite would), wrapped so that no write on it can
+/// raise SIGPIPE, then runs the TLS and WebSocket handshakes over it.
+async fn open_ws(
+    request: http::Request<()>,
+    ws_config: WebSocketConfig,
+) -> Result<(Ws, tungstenite::handshake::client::Response), tungstenite::Error> {
+    let uri = request.uri();
+    let host = uri.host().ok_or(tungstenite::Error::Url(tungstenite::error::UrlError::NoHostName))?;
+    let port = uri
+        .port_u16()
+        .or(match uri.scheme_str() {
+            Some("wss") => Some(443),
+            _ => Some(80),
+        })
+        .unwrap_or(80);
+    let socket = tokio::net::TcpStream::connect(format!("{host}:{port}")).await?;
+    socket.set_nodelay(true)?;
+    tokio_tungstenite::client_async_tls_with_config(request, NoSigpipe(socket), Some(ws_config), None).await
+}
 
 /// An open socket after its first message (our identity).
 struct Connected {
@@ -270,7 +291,7 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
     ws_config.max_message_size = Some(config.max_message_size);
     ws_config.max_frame_size = Some(config.max_message_size);
 
-    let opening = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
+    let opening = open_ws(request, ws_config);
     let (mut ws, response) = tokio::time::timeout(config.connect_timeout, opening)
         .await
         .map_err(|_| {
@@ -439,7 +460,7 @@ async fn fetch_schema_version(config: &Config, version: u32) -> Result<Arc<Schem
     let database = config.database.clone();
     let base = config.http_base.clone();
     let fetched = tokio::task::spawn_blocking(move || {
-        let agent = ureq::AgentBuilder::new().timeout(timeout).build();
+        let agent = super::nosigpipe::ureq_agent(timeout);
         let mut req = agent.get(&url);
         if let Some(t) = &token {
             req = req.set("Authorization", &format!("Bearer {t}"));
@@ -469,16 +490,18 @@ async fn fetch_schema_version(config: &Config, version: u32) -> Result<Arc<Schem
 fn classify_transport(t: &ureq::Transport, target: &str) -> Error {
     use ureq::ErrorKind as K;
     let text = t.to_string();
+    // ureq reports a failed TLS handshake as ConnectionFailed ("tls connection init failed"): it
+    // must not read as a refused connection.
+    let tls = text.contains("certificate") || text.to_lowercase().contains("tls");
     match t.kind() {
         K::Dns => connect_error(ConnectErrorKind::Dns, format!("cannot resolve the host of {target}: {text}")),
+        K::ConnectionFailed if tls => connect_error(ConnectErrorKind::Tls, format!("TLS failure with {target}: {text}")),
         K::ConnectionFailed if text.contains("refused") => {
             connect_error(ConnectErrorKind::Refused, format!("connection refused by {target} (is the server running?)"))
         }
         K::ConnectionFailed => connect_error(ConnectErrorKind::Refused, format!("cannot connect to {target}: {text}")),
         K::InvalidUrl | K::UnknownScheme => connect_error(ConnectErrorKind::InvalidUri, format!("invalid URI {target}: {text}")),
-        _ if text.contains("certificate") || text.to_lowercase().contains("tls") => {
-            connect_error(ConnectErrorKind::Tls, format!("TLS failure with {target}: {text}"))
-        }
+        _ if tls => connect_error(ConnectErrorKind::Tls, format!("TLS failure with {target}: {text}")),
         K::Io if text.contains("timed out") => connect_error(ConnectErrorKind::Timeout, format!("timed out talking to {target}")),
         _ => connect_error(ConnectErrorKind::Other, format!("{target}: {text}")),
     }

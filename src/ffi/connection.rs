@@ -226,6 +226,9 @@ pub extern "C" fn stdb_connection_builder_set_schema_json(
     len: usize,
 ) -> stdb_result {
     result_boundary!({
+        if builder.is_null() {
+            return Err(fail(stdb_result::STDB_ERR_NULL, "builder is NULL"));
+        }
         // SAFETY: as for `uri`.
         let json = unsafe { str_arg(json, len, "schema JSON")? };
         let schema = Schema::from_json(json).map_err(|e| fail(stdb_result::STDB_ERR_INVALID_ARGUMENT, e))?;
@@ -423,6 +426,15 @@ pub extern "C" fn stdb_connection_free(conn: *mut stdb_connection) {
     })
 }
 
+/// Registering a callback on a connection that has ended is an error: it could never run.
+pub(crate) fn check_can_register(c: &DbConnection) -> Result<(), stdb_result> {
+    if c.is_active() {
+        Ok(())
+    } else {
+        Err(fail(stdb_result::STDB_ERR_DISCONNECTED, "the connection has ended: a callback registered now would never run"))
+    }
+}
+
 pub(crate) fn conn_clone(conn: *const stdb_connection) -> Result<DbConnection, stdb_result> {
     // SAFETY: NULL or a live connection handle (owned, or borrowed inside a callback).
     // Cloning lets the caller free its handle from inside a callback we are about to run.
@@ -487,6 +499,8 @@ pub extern "C" fn stdb_advance_one_message(conn: *const stdb_connection, process
 
 /// Ticks the connection on a new background thread until it ends; callbacks then run on that
 /// thread. The thread holds its own reference, so the handle may be freed meanwhile.
+/// `STDB_ERR_INVALID_STATE` if a tick thread was already started for this connection (one per
+/// connection: a second would only contend for the tick).
 #[no_mangle]
 pub extern "C" fn stdb_run_threaded(conn: *const stdb_connection) -> stdb_result {
     result_boundary!({
@@ -494,7 +508,7 @@ pub extern "C" fn stdb_run_threaded(conn: *const stdb_connection) -> stdb_result
         if !c.is_active() {
             return Err(fail(stdb_result::STDB_ERR_DISCONNECTED, "the connection is not active"));
         }
-        drop(c.run_threaded());
+        drop(check(c.run_threaded())?);
         Ok(())
     })
 }
@@ -537,8 +551,11 @@ pub extern "C" fn stdb_connection_get_connection_id(conn: *const stdb_connection
 #[no_mangle]
 pub extern "C" fn stdb_connection_token(conn: *const stdb_connection, out: *mut stdb_buffer) -> stdb_result {
     result_boundary!({
-        let token =
-            conn_clone(conn)?.token().ok_or_else(|| fail(stdb_result::STDB_ERR_INVALID_STATE, "no token before on_connect"))?;
+        let c = conn_clone(conn)?;
+        if out.is_null() {
+            return Err(fail(stdb_result::STDB_ERR_NULL, "output pointer out is NULL"));
+        }
+        let token = c.token().ok_or_else(|| fail(stdb_result::STDB_ERR_INVALID_STATE, "no token before on_connect"))?;
         // SAFETY: as above.
         unsafe { write_out(out, stdb_buffer::from_vec(token.into_bytes()), "out") }
     })
@@ -607,7 +624,8 @@ fn reducer_closure(
 /// Runs `callback` after each run of the named reducer we are told about (our own calls, failed
 /// ones included). `*out_id` (may be NULL) identifies it for `stdb_connection_remove_on_reducer`.
 /// `free_user_data` runs once when the callback is removed or the connection is dropped.
-/// Takes effect from the next event.
+/// Takes effect from the next event. `STDB_ERR_DISCONNECTED` once the connection has ended (the
+/// callback could never run; `free_user_data` runs at once).
 #[no_mangle]
 pub extern "C" fn stdb_connection_on_reducer(
     conn: *const stdb_connection,
@@ -624,6 +642,7 @@ pub extern "C" fn stdb_connection_on_reducer(
         // SAFETY: pointer + length, per the header.
         let name = unsafe { str_arg(reducer, reducer_len, "reducer name")? };
         let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        check_can_register(&c)?;
         let id = check(c.on_reducer(name, reducer_closure(cb, ud)))?;
         if !out_id.is_null() {
             // SAFETY: non-null, writable per the header.
@@ -646,6 +665,7 @@ pub extern "C" fn stdb_connection_on_any_reducer(
         let ud = UserData::new(user_data, free_user_data);
         let c = conn_clone(conn)?;
         let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        check_can_register(&c)?;
         let id = c.on_any_reducer(reducer_closure(cb, ud));
         if !out_id.is_null() {
             // SAFETY: non-null, writable per the header.

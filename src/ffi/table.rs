@@ -231,6 +231,7 @@ fn register(
     f: impl FnOnce(&TableHandle) -> Result<u64, stdb_result>,
 ) -> Result<(), stdb_result> {
     let t = table(t)?;
+    super::connection::check_can_register(t.connection())?;
     let id = f(t)?;
     if !out_id.is_null() {
         // SAFETY: non-null, writable per the header.
@@ -268,6 +269,8 @@ fn register_row_fn(
 /// Runs `callback` for each row that enters the cache (from the next event on). `*out_id` (may be
 /// NULL) identifies it for `stdb_table_remove_callback`. `free_user_data` runs once when the
 /// callback is removed or the connection is dropped. Callbacks run on the ticking thread.
+/// `STDB_ERR_DISCONNECTED` once the connection has ended (the callback could never run; its
+/// `free_user_data` runs at once).
 #[no_mangle]
 pub extern "C" fn stdb_table_on_insert(
     t: *const stdb_table,

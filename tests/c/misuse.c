@@ -61,6 +61,8 @@ int main(void) {
     CHECK(!stdb_connection_is_active(NULL));
     CHECK_RC(stdb_connection_identity(NULL, &id), STDB_ERR_NULL);
     CHECK_RC(stdb_connection_token(NULL, &buf), STDB_ERR_NULL);
+    /* A NULL builder is reported as such, not as a JSON error. */
+    CHECK_RC(stdb_connection_builder_set_schema_json(NULL, S("{}")), STDB_ERR_NULL);
     CHECK_RC(stdb_connection_metrics(NULL, NULL), STDB_ERR_NULL);
     CHECK_RC(stdb_connection_call_reducer(NULL, S("x"), NULL, 0, 0, NULL), STDB_ERR_NULL);
     CHECK_RC(stdb_connection_table(NULL, S("x"), &t), STDB_ERR_NULL);
@@ -113,6 +115,8 @@ int main(void) {
 
     conn = connect_db(db, &cs);
     m.owned = conn;
+    /* A NULL output once connected: an error, and the token copy is not leaked (LeakSanitizer). */
+    CHECK_RC(stdb_connection_token(conn, NULL), STDB_ERR_NULL);
 
     /* Unknown names and bad arguments. */
     CHECK_RC(stdb_connection_table(conn, S("no_such_table"), &t), STDB_ERR_UNKNOWN_TABLE);
@@ -199,6 +203,34 @@ int main(void) {
         CHECK_RC(stdb_connection_call_procedure(NULL, S("p"), NULL, 0, NULL, NULL, NULL, NULL), STDB_ERR_NULL);
         CHECK_RC(stdb_connection_builder_set_protocols(NULL, &protocol, 1), STDB_ERR_NULL);
         CHECK_RC(stdb_connection_builder_set_confirmed_reads(NULL, 1), STDB_ERR_NULL);
+    }
+    /* Registering a callback on an ended connection fails (it could never run); its user data
+     * is finalized at once. */
+    {
+        stdb_table *dead_t = NULL;
+        int before = m.finalized;
+        CHECK_RC(stdb_connection_on_any_reducer(conn, tick_inside, &m, finalize, NULL), STDB_ERR_DISCONNECTED);
+        CHECK(strstr(stdb_last_error(), "ended") != NULL);
+        CHECK_RC(stdb_connection_on_reducer(conn, S("no_op"), tick_inside, &m, finalize, NULL), STDB_ERR_DISCONNECTED);
+        CHECK_OK(stdb_connection_table(conn, S("pk_u32"), &dead_t));
+        CHECK_RC(stdb_table_on_insert(dead_t, noop_row, &m, finalize, NULL), STDB_ERR_DISCONNECTED);
+        CHECK_RC(stdb_table_on_delete(dead_t, noop_row, &m, finalize, NULL), STDB_ERR_DISCONNECTED);
+        CHECK(m.finalized == before + 4);
+        stdb_table_free(dead_t);
+    }
+    stdb_connection_free(conn);
+
+    /* One tick thread per connection: a second stdb_run_threaded is refused. */
+    memset(&cs, 0, sizeof cs);
+    conn = connect_db(db, &cs);
+    CHECK_OK(stdb_run_threaded(conn));
+    CHECK_RC(stdb_run_threaded(conn), STDB_ERR_INVALID_STATE);
+    CHECK(strstr(stdb_last_error(), "run_threaded") != NULL);
+    CHECK_OK(stdb_connection_disconnect(conn));
+    {
+        int i;
+        for (i = 0; i < 5000 && !cs.disconnected; i++) sleep_ms(1);
+        CHECK(cs.disconnected);
     }
     stdb_table_free(t);
     stdb_connection_free(conn);

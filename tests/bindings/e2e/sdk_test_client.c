@@ -426,6 +426,18 @@ int main(void) {
     /* unique_u32 has no primary key, so no on_update is generated for it (compile-time API). */
 
     tick_until(conn, &app.connected, 1);
+
+    /* NULL is refused with a last error, never sent as "" nor reported with a stale message. */
+    {
+        uint32_t v = 0;
+        sdk_test_u32_from_bsatn(NULL, 1, &v); /* leaves a last error... */
+        CHECK(sdk_test_reducer_fail(conn, NULL, STDB_CALL_FULL_UPDATE) == STDB_ERR_NULL);
+        CHECK(strstr(sdk_test_last_error(), "calling fail: NULL argument") != NULL);
+        CHECK(sdk_test_u32_from_bsatn(NULL, 4, &v) == STDB_ERR_NULL);
+        CHECK(strstr(sdk_test_last_error(), "decoding u32: data is NULL") != NULL);
+        CHECK(sdk_test_u32_from_bsatn((const uint8_t *)"\1\0\0\0", 4, NULL) == STDB_ERR_NULL);
+        CHECK(strstr(sdk_test_last_error(), "decoding u32: out is NULL") != NULL);
+    }
     sb = stdb_subscription_builder_new(conn);
     CHECK_OK(stdb_subscription_builder_on_applied(sb, on_applied, NULL, NULL));
     CHECK_OK(stdb_subscription_builder_subscribe_all_tables(sb, &sub));

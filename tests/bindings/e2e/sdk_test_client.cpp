@@ -201,6 +201,17 @@ int main() {
     conn->disconnect();
     tick_until(*conn, [&] { return disconnected; });
     CHECK(!conn->frame_tick());
+    // A call that goes straight to the C ABI carries the library's message, not an empty one.
+    {
+        std::string what;
+        try {
+            conn->reducers().no_op();
+        } catch (const sdk_test::Error &e) {
+            what = e.what();
+        }
+        CHECK(std::string(::stdb_last_error()).size() > 0);
+        CHECK(what == "calling no_op: " + std::string(::stdb_last_error()));
+    }
     std::printf("e2e ok: %d checks\n", checks);
     return 0;
 }

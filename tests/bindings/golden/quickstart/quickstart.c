@@ -147,7 +147,10 @@ static int32_t quickstart_decode_error(const quickstart_reader *r, const char *w
     do {                                                                          \
         quickstart_reader r_;                                                            \
         int32_t rc_;                                                              \
-        if (!(out) || (!(data) && (len))) return STDB_ERR_NULL;                   \
+        if (!(out) || (!(data) && (len))) {                                       \
+            quickstart_set_error("decoding %s: %s is NULL", (what), (out) ? "data" : "out"); \
+            return STDB_ERR_NULL;                                                 \
+        }                                                                         \
         quickstart_reader_init(&r_, (data), (len));                                      \
         rc_ = T##_decode(&r_, (out));                                             \
         if (rc_ == STDB_OK && r_.pos != r_.len) {                                 \
@@ -1619,8 +1622,12 @@ int32_t quickstart_reducer_say(const stdb_connection *conn, const char *text, ui
     quickstart_reducer_say_args args;
     quickstart_buffer buf;
     int32_t rc;
-    args.text.data = (char *)(text ? text : "");
-    args.text.len = text ? strlen(text) : 0;
+    if (!text) {
+        quickstart_set_error("calling %s: NULL argument", "say");
+        return STDB_ERR_NULL;
+    }
+    args.text.data = (char *)text;
+    args.text.len = strlen(text);
     memset(&buf, 0, sizeof buf);
     rc = quickstart_reducer_say_args_encode(&buf, &args);
     if (rc != STDB_OK)
@@ -1655,8 +1662,12 @@ int32_t quickstart_reducer_set_name(const stdb_connection *conn, const char *nam
     quickstart_reducer_set_name_args args;
     quickstart_buffer buf;
     int32_t rc;
-    args.name.data = (char *)(name ? name : "");
-    args.name.len = name ? strlen(name) : 0;
+    if (!name) {
+        quickstart_set_error("calling %s: NULL argument", "set_name");
+        return STDB_ERR_NULL;
+    }
+    args.name.data = (char *)name;
+    args.name.len = strlen(name);
     memset(&buf, 0, sizeof buf);
     rc = quickstart_reducer_set_name_args_encode(&buf, &args);
     if (rc != STDB_OK)

@@ -66,6 +66,11 @@ inline void check(int32_t code, const char *what) {
     if (code != 0) fail(code, what);
 }
 
+/* For calls that go straight to the library (`stdb_*`): its message is `stdb_last_error()`. */
+inline void check_lib(int32_t code, const char *what) {
+    if (code != 0) throw ::quickstart::Error(code, std::string(what) + ": " + ::stdb_last_error());
+}
+
 inline std::string str(const void *data, size_t len) {
     return len ? std::string(static_cast<const char *>(data), len) : std::string();
 }
@@ -633,7 +638,7 @@ public:
     /* STDB_SUBSCRIPTION_* (-1 for an empty handle). */
     int32_t state() const { return ::stdb_subscription_state(s_); }
     bool is_active() const { return state() == STDB_SUBSCRIPTION_ACTIVE; }
-    void unsubscribe() { detail::check(::stdb_subscription_unsubscribe(s_), "unsubscribe"); }
+    void unsubscribe() { detail::check_lib(::stdb_subscription_unsubscribe(s_), "unsubscribe"); }
     ::stdb_subscription *c_subscription() const { return s_; }
 
 private:
@@ -862,13 +867,13 @@ public:
         *(&c.v.y) = y;
         detail::Buffer b;
         detail::check(::quickstart_reducer_move_to_args_encode(&b.b, &c.v), "encoding the arguments of move_to");
-        detail::check(::stdb_connection_call_reducer(conn_, "move_to", 7, b.b.data, b.b.len, flags, nullptr), "calling move_to");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "move_to", 7, b.b.data, b.b.len, flags, nullptr), "calling move_to");
     }
     using on_move_to_fn = std::function<void(const ReducerEventContext &, float, float)>;
     CallbackId on_move_to(on_move_to_fn f) {
         auto *h = new detail::Handler<Connection, on_move_to_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "move_to", 7, &on_move_to_tramp, h, &detail::Handler<Connection, on_move_to_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "move_to", 7, &on_move_to_tramp, h, &detail::Handler<Connection, on_move_to_fn>::destroy, &id),
                       "on_reducer move_to");
         return id;
     }
@@ -878,13 +883,13 @@ public:
         ::quickstart::detail::to_c(text, &c.v.text);
         detail::Buffer b;
         detail::check(::quickstart_reducer_say_args_encode(&b.b, &c.v), "encoding the arguments of say");
-        detail::check(::stdb_connection_call_reducer(conn_, "say", 3, b.b.data, b.b.len, flags, nullptr), "calling say");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "say", 3, b.b.data, b.b.len, flags, nullptr), "calling say");
     }
     using on_say_fn = std::function<void(const ReducerEventContext &, const std::string &)>;
     CallbackId on_say(on_say_fn f) {
         auto *h = new detail::Handler<Connection, on_say_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "say", 3, &on_say_tramp, h, &detail::Handler<Connection, on_say_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "say", 3, &on_say_tramp, h, &detail::Handler<Connection, on_say_fn>::destroy, &id),
                       "on_reducer say");
         return id;
     }
@@ -894,13 +899,13 @@ public:
         ::quickstart::detail::to_c(name, &c.v.name);
         detail::Buffer b;
         detail::check(::quickstart_reducer_set_name_args_encode(&b.b, &c.v), "encoding the arguments of set_name");
-        detail::check(::stdb_connection_call_reducer(conn_, "set_name", 8, b.b.data, b.b.len, flags, nullptr), "calling set_name");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "set_name", 8, b.b.data, b.b.len, flags, nullptr), "calling set_name");
     }
     using on_set_name_fn = std::function<void(const ReducerEventContext &, const std::string &)>;
     CallbackId on_set_name(on_set_name_fn f) {
         auto *h = new detail::Handler<Connection, on_set_name_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "set_name", 8, &on_set_name_tramp, h, &detail::Handler<Connection, on_set_name_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "set_name", 8, &on_set_name_tramp, h, &detail::Handler<Connection, on_set_name_fn>::destroy, &id),
                       "on_reducer set_name");
         return id;
     }
@@ -979,21 +984,21 @@ public:
         detail::check(rc, "frame_tick");
         return true;
     }
-    void disconnect() { detail::check(::stdb_connection_disconnect(conn_), "disconnect"); }
+    void disconnect() { detail::check_lib(::stdb_connection_disconnect(conn_), "disconnect"); }
     bool is_active() const { return ::stdb_connection_is_active(conn_); }
     Identity identity() const {
         Identity id;
-        detail::check(::stdb_connection_identity(conn_, &id.raw), "identity");
+        detail::check_lib(::stdb_connection_identity(conn_, &id.raw), "identity");
         return id;
     }
     ConnectionId connection_id() const {
         ConnectionId id;
-        detail::check(::stdb_connection_get_connection_id(conn_, &id.raw), "connection_id");
+        detail::check_lib(::stdb_connection_get_connection_id(conn_, &id.raw), "connection_id");
         return id;
     }
     std::string token() const {
         ::stdb_buffer b{nullptr, 0};
-        detail::check(::stdb_connection_token(conn_, &b), "token");
+        detail::check_lib(::stdb_connection_token(conn_, &b), "token");
         std::string t = detail::str(b.data, b.len);
         ::stdb_buffer_free(&b);
         return t;
@@ -1011,14 +1016,14 @@ public:
         for (const auto &q : queries) views.push_back(::stdb_bytes{reinterpret_cast<const uint8_t *>(q.data()), q.size()});
         ::stdb_subscription *sub = nullptr;
         ::stdb_subscription_builder *b = sub_builder(std::move(on_applied), std::move(on_error));
-        detail::check(::stdb_subscription_builder_subscribe(b, views.data(), views.size(), &sub), "subscribe");
+        detail::check_lib(::stdb_subscription_builder_subscribe(b, views.data(), views.size(), &sub), "subscribe");
         return Subscription(sub);
     }
     /* Subscribes to every public table. */
     Subscription subscribe_to_all_tables(AppliedCallback on_applied = {}, SubscriptionErrorCallback on_error = {}) {
         ::stdb_subscription *sub = nullptr;
         ::stdb_subscription_builder *b = sub_builder(std::move(on_applied), std::move(on_error));
-        detail::check(::stdb_subscription_builder_subscribe_all_tables(b, &sub), "subscribe_to_all_tables");
+        detail::check_lib(::stdb_subscription_builder_subscribe_all_tables(b, &sub), "subscribe_to_all_tables");
         return Subscription(sub);
     }
 
@@ -1030,16 +1035,16 @@ private:
 
     ::stdb_subscription_builder *sub_builder(AppliedCallback on_applied, SubscriptionErrorCallback on_error) {
         ::stdb_subscription_builder *b = ::stdb_subscription_builder_new(conn_);
-        if (!b) detail::fail(STDB_ERR_NULL, "subscription builder");
+        if (!b) throw ::quickstart::Error(STDB_ERR_NULL, std::string("subscription builder: ") + ::stdb_last_error());
         try {
             if (on_applied) {
                 auto *h = new detail::Handler<Connection, AppliedCallback>{this, std::move(on_applied)};
-                detail::check(::stdb_subscription_builder_on_applied(b, &applied_tramp, h, &detail::Handler<Connection, AppliedCallback>::destroy),
+                detail::check_lib(::stdb_subscription_builder_on_applied(b, &applied_tramp, h, &detail::Handler<Connection, AppliedCallback>::destroy),
                               "on_applied");
             }
             if (on_error) {
                 auto *h = new detail::Handler<Connection, SubscriptionErrorCallback>{this, std::move(on_error)};
-                detail::check(::stdb_subscription_builder_on_error(b, &sub_error_tramp, h,
+                detail::check_lib(::stdb_subscription_builder_on_error(b, &sub_error_tramp, h,
                                                                    &detail::Handler<Connection, SubscriptionErrorCallback>::destroy),
                               "on_error");
             }
@@ -1087,24 +1092,24 @@ public:
 
     /* http://, https://, ws:// or wss:// */
     Builder &with_uri(const std::string &uri) {
-        detail::check(::stdb_connection_builder_set_uri(live(), uri.data(), uri.size()), "with_uri");
+        detail::check_lib(::stdb_connection_builder_set_uri(live(), uri.data(), uri.size()), "with_uri");
         return *this;
     }
     Builder &with_database_name(const std::string &name) {
-        detail::check(::stdb_connection_builder_set_module_name(live(), name.data(), name.size()), "with_database_name");
+        detail::check_lib(::stdb_connection_builder_set_module_name(live(), name.data(), name.size()), "with_database_name");
         return *this;
     }
     Builder &with_token(const std::string &token) {
-        detail::check(::stdb_connection_builder_set_token(live(), token.data(), token.size()), "with_token");
+        detail::check_lib(::stdb_connection_builder_set_token(live(), token.data(), token.size()), "with_token");
         return *this;
     }
     Builder &with_light_mode(bool light) {
-        detail::check(::stdb_connection_builder_set_light_mode(live(), light), "with_light_mode");
+        detail::check_lib(::stdb_connection_builder_set_light_mode(live(), light), "with_light_mode");
         return *this;
     }
     /* 0 none, 1 Brotli (default), 2 Gzip */
     Builder &with_compression(int32_t compression) {
-        detail::check(::stdb_connection_builder_set_compression(live(), compression), "with_compression");
+        detail::check_lib(::stdb_connection_builder_set_compression(live(), compression), "with_compression");
         return *this;
     }
     Builder &on_connect(ConnectCallback f) {
@@ -1128,24 +1133,24 @@ public:
         detail::check(::quickstart_register(live()), "registering the quickstart schema");
         if (on_connect_) {
             auto *h = new detail::Handler<Connection, ConnectCallback>{raw, std::move(on_connect_)};
-            detail::check(::stdb_connection_builder_on_connect(b_, &connect_tramp, h, &detail::Handler<Connection, ConnectCallback>::destroy),
+            detail::check_lib(::stdb_connection_builder_on_connect(b_, &connect_tramp, h, &detail::Handler<Connection, ConnectCallback>::destroy),
                           "on_connect");
         }
         if (on_connect_error_) {
             auto *h = new detail::Handler<Connection, ConnectErrorCallback>{raw, std::move(on_connect_error_)};
-            detail::check(::stdb_connection_builder_on_connect_error(b_, &connect_error_tramp, h,
+            detail::check_lib(::stdb_connection_builder_on_connect_error(b_, &connect_error_tramp, h,
                                                                      &detail::Handler<Connection, ConnectErrorCallback>::destroy),
                           "on_connect_error");
         }
         if (on_disconnect_) {
             auto *h = new detail::Handler<Connection, DisconnectCallback>{raw, std::move(on_disconnect_)};
-            detail::check(::stdb_connection_builder_on_disconnect(b_, &disconnect_tramp, h,
+            detail::check_lib(::stdb_connection_builder_on_disconnect(b_, &disconnect_tramp, h,
                                                                   &detail::Handler<Connection, DisconnectCallback>::destroy),
                           "on_disconnect");
         }
         ::stdb_connection_builder *b = b_;
         b_ = nullptr;
-        detail::check(::stdb_connection_builder_build(b, &c->conn_), "build");
+        detail::check_lib(::stdb_connection_builder_build(b, &c->conn_), "build");
         detail::check(::quickstart_db_init(&c->cdb_, c->conn_), "looking up the tables");
         c->db_.init(raw, &c->cdb_);
         c->reducers_.conn_ = c->conn_;

@@ -147,7 +147,10 @@ static int32_t sdk_test_decode_error(const sdk_test_reader *r, const char *what,
     do {                                                                          \
         sdk_test_reader r_;                                                            \
         int32_t rc_;                                                              \
-        if (!(out) || (!(data) && (len))) return STDB_ERR_NULL;                   \
+        if (!(out) || (!(data) && (len))) {                                       \
+            sdk_test_set_error("decoding %s: %s is NULL", (what), (out) ? "data" : "out"); \
+            return STDB_ERR_NULL;                                                 \
+        }                                                                         \
         sdk_test_reader_init(&r_, (data), (len));                                      \
         rc_ = T##_decode(&r_, (out));                                             \
         if (rc_ == STDB_OK && r_.pos != r_.len) {                                 \
@@ -7071,8 +7074,12 @@ int32_t sdk_test_pk_string_find_by_s(const sdk_test_db *db, const char *s, bool 
         sdk_test_set_error("find: NULL argument");
         return STDB_ERR_NULL;
     }
-    key.data = (char *)(s ? s : "");
-    key.len = s ? strlen(s) : 0;
+    if (!s) {
+        sdk_test_set_error("find: NULL key");
+        return STDB_ERR_NULL;
+    }
+    key.data = (char *)s;
+    key.len = strlen(s);
     memset(&buf, 0, sizeof buf);
     memset(&hit, 0, sizeof hit);
     if ((rc = sdk_test_string_encode(&buf, &key)) != STDB_OK) {
@@ -7105,8 +7112,12 @@ int32_t sdk_test_pk_string_s_filter(const sdk_test_db *db, const char *s, sdk_te
         sdk_test_set_error("index scan: NULL argument");
         return STDB_ERR_NULL;
     }
-    key0.data = (char *)(s ? s : "");
-    key0.len = s ? strlen(s) : 0;
+    if (!s) {
+        sdk_test_set_error("index scan: NULL key");
+        return STDB_ERR_NULL;
+    }
+    key0.data = (char *)s;
+    key0.len = strlen(s);
     memset(&buf, 0, sizeof buf);
     ends[0] = 0;
     if (rc == STDB_OK) rc = sdk_test_string_encode(&buf, &key0);
@@ -9379,8 +9390,12 @@ int32_t sdk_test_reducer_delete_pk_string(const stdb_connection *conn, const cha
     sdk_test_reducer_delete_pk_string_args args;
     sdk_test_buffer buf;
     int32_t rc;
-    args.s.data = (char *)(s ? s : "");
-    args.s.len = s ? strlen(s) : 0;
+    if (!s) {
+        sdk_test_set_error("calling %s: NULL argument", "delete_pk_string");
+        return STDB_ERR_NULL;
+    }
+    args.s.data = (char *)s;
+    args.s.len = strlen(s);
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_delete_pk_string_args_encode(&buf, &args);
     if (rc != STDB_OK)
@@ -9590,8 +9605,12 @@ int32_t sdk_test_reducer_fail(const stdb_connection *conn, const char *message, 
     sdk_test_reducer_fail_args args;
     sdk_test_buffer buf;
     int32_t rc;
-    args.message.data = (char *)(message ? message : "");
-    args.message.len = message ? strlen(message) : 0;
+    if (!message) {
+        sdk_test_set_error("calling %s: NULL argument", "fail");
+        return STDB_ERR_NULL;
+    }
+    args.message.data = (char *)message;
+    args.message.len = strlen(message);
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_fail_args_encode(&buf, &args);
     if (rc != STDB_OK)
@@ -9657,8 +9676,12 @@ int32_t sdk_test_reducer_insert_all_types(const stdb_connection *conn, bool a_bo
     args.a_u256 = *a_u256;
     args.a_f32 = a_f32;
     args.a_f64 = a_f64;
-    args.a_string.data = (char *)(a_string ? a_string : "");
-    args.a_string.len = a_string ? strlen(a_string) : 0;
+    if (!a_string) {
+        sdk_test_set_error("calling %s: NULL argument", "insert_all_types");
+        return STDB_ERR_NULL;
+    }
+    args.a_string.data = (char *)a_string;
+    args.a_string.len = strlen(a_string);
     if (!a_bytes) {
         sdk_test_set_error("calling %s: NULL argument", "insert_all_types");
         return STDB_ERR_NULL;
@@ -9804,8 +9827,12 @@ int32_t sdk_test_reducer_insert_colored(const stdb_connection *conn, sdk_test_Co
     sdk_test_buffer buf;
     int32_t rc;
     args.color = color;
-    args.label.data = (char *)(label ? label : "");
-    args.label.len = label ? strlen(label) : 0;
+    if (!label) {
+        sdk_test_set_error("calling %s: NULL argument", "insert_colored");
+        return STDB_ERR_NULL;
+    }
+    args.label.data = (char *)label;
+    args.label.len = strlen(label);
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_insert_colored_args_encode(&buf, &args);
     if (rc != STDB_OK)
@@ -9948,8 +9975,12 @@ int32_t sdk_test_reducer_insert_my_row(const stdb_connection *conn, const char *
     sdk_test_reducer_insert_my_row_args args;
     sdk_test_buffer buf;
     int32_t rc;
-    args.text.data = (char *)(text ? text : "");
-    args.text.len = text ? strlen(text) : 0;
+    if (!text) {
+        sdk_test_set_error("calling %s: NULL argument", "insert_my_row");
+        return STDB_ERR_NULL;
+    }
+    args.text.data = (char *)text;
+    args.text.len = strlen(text);
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_insert_my_row_args_encode(&buf, &args);
     if (rc != STDB_OK)
@@ -10020,8 +10051,12 @@ int32_t sdk_test_reducer_insert_pk_string(const stdb_connection *conn, const cha
     sdk_test_reducer_insert_pk_string_args args;
     sdk_test_buffer buf;
     int32_t rc;
-    args.s.data = (char *)(s ? s : "");
-    args.s.len = s ? strlen(s) : 0;
+    if (!s) {
+        sdk_test_set_error("calling %s: NULL argument", "insert_pk_string");
+        return STDB_ERR_NULL;
+    }
+    args.s.data = (char *)s;
+    args.s.len = strlen(s);
     args.data = data;
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_insert_pk_string_args_encode(&buf, &args);
@@ -10130,8 +10165,12 @@ int32_t sdk_test_reducer_insert_player_tag(const stdb_connection *conn, uint32_t
     sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
-    args.tag.data = (char *)(tag ? tag : "");
-    args.tag.len = tag ? strlen(tag) : 0;
+    if (!tag) {
+        sdk_test_set_error("calling %s: NULL argument", "insert_player_tag");
+        return STDB_ERR_NULL;
+    }
+    args.tag.data = (char *)tag;
+    args.tag.len = strlen(tag);
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_insert_player_tag_args_encode(&buf, &args);
     if (rc != STDB_OK)
@@ -10167,8 +10206,12 @@ int32_t sdk_test_reducer_insert_score(const stdb_connection *conn, uint32_t leve
     sdk_test_buffer buf;
     int32_t rc;
     args.level = level;
-    args.name.data = (char *)(name ? name : "");
-    args.name.len = name ? strlen(name) : 0;
+    if (!name) {
+        sdk_test_set_error("calling %s: NULL argument", "insert_score");
+        return STDB_ERR_NULL;
+    }
+    args.name.data = (char *)name;
+    args.name.len = strlen(name);
     args.points = points;
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_insert_score_args_encode(&buf, &args);
@@ -10205,8 +10248,12 @@ int32_t sdk_test_reducer_insert_secret(const stdb_connection *conn, uint32_t id,
     sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
-    args.data.data = (char *)(data ? data : "");
-    args.data.len = data ? strlen(data) : 0;
+    if (!data) {
+        sdk_test_set_error("calling %s: NULL argument", "insert_secret");
+        return STDB_ERR_NULL;
+    }
+    args.data.data = (char *)data;
+    args.data.len = strlen(data);
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_insert_secret_args_encode(&buf, &args);
     if (rc != STDB_OK)
@@ -10332,8 +10379,12 @@ int32_t sdk_test_reducer_panic_now(const stdb_connection *conn, const char *mess
     sdk_test_reducer_panic_now_args args;
     sdk_test_buffer buf;
     int32_t rc;
-    args.message.data = (char *)(message ? message : "");
-    args.message.len = message ? strlen(message) : 0;
+    if (!message) {
+        sdk_test_set_error("calling %s: NULL argument", "panic_now");
+        return STDB_ERR_NULL;
+    }
+    args.message.data = (char *)message;
+    args.message.len = strlen(message);
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_panic_now_args_encode(&buf, &args);
     if (rc != STDB_OK)
@@ -10369,8 +10420,12 @@ int32_t sdk_test_reducer_schedule_tick(const stdb_connection *conn, int64_t dela
     sdk_test_buffer buf;
     int32_t rc;
     args.delay_micros = delay_micros;
-    args.note.data = (char *)(note ? note : "");
-    args.note.len = note ? strlen(note) : 0;
+    if (!note) {
+        sdk_test_set_error("calling %s: NULL argument", "schedule_tick");
+        return STDB_ERR_NULL;
+    }
+    args.note.data = (char *)note;
+    args.note.len = strlen(note);
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_schedule_tick_args_encode(&buf, &args);
     if (rc != STDB_OK)
@@ -10480,8 +10535,12 @@ int32_t sdk_test_reducer_update_pk_string(const stdb_connection *conn, const cha
     sdk_test_reducer_update_pk_string_args args;
     sdk_test_buffer buf;
     int32_t rc;
-    args.s.data = (char *)(s ? s : "");
-    args.s.len = s ? strlen(s) : 0;
+    if (!s) {
+        sdk_test_set_error("calling %s: NULL argument", "update_pk_string");
+        return STDB_ERR_NULL;
+    }
+    args.s.data = (char *)s;
+    args.s.len = strlen(s);
     args.data = data;
     memset(&buf, 0, sizeof buf);
     rc = sdk_test_reducer_update_pk_string_args_encode(&buf, &args);

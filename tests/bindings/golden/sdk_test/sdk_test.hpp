@@ -66,6 +66,11 @@ inline void check(int32_t code, const char *what) {
     if (code != 0) fail(code, what);
 }
 
+/* For calls that go straight to the library (`stdb_*`): its message is `stdb_last_error()`. */
+inline void check_lib(int32_t code, const char *what) {
+    if (code != 0) throw ::sdk_test::Error(code, std::string(what) + ": " + ::stdb_last_error());
+}
+
 inline std::string str(const void *data, size_t len) {
     return len ? std::string(static_cast<const char *>(data), len) : std::string();
 }
@@ -2971,7 +2976,7 @@ public:
     /* STDB_SUBSCRIPTION_* (-1 for an empty handle). */
     int32_t state() const { return ::stdb_subscription_state(s_); }
     bool is_active() const { return state() == STDB_SUBSCRIPTION_ACTIVE; }
-    void unsubscribe() { detail::check(::stdb_subscription_unsubscribe(s_), "unsubscribe"); }
+    void unsubscribe() { detail::check_lib(::stdb_subscription_unsubscribe(s_), "unsubscribe"); }
     ::stdb_subscription *c_subscription() const { return s_; }
 
 private:
@@ -5071,13 +5076,13 @@ class Reducers {
 public:
     /* delete_all_pk_u32() */
     void delete_all_pk_u32(uint32_t flags = STDB_CALL_FULL_UPDATE) const {
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_all_pk_u32", 17, nullptr, 0, flags, nullptr), "calling delete_all_pk_u32");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_all_pk_u32", 17, nullptr, 0, flags, nullptr), "calling delete_all_pk_u32");
     }
     using on_delete_all_pk_u32_fn = std::function<void(const ReducerEventContext &)>;
     CallbackId on_delete_all_pk_u32(on_delete_all_pk_u32_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_all_pk_u32_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_all_pk_u32", 17, &on_delete_all_pk_u32_tramp, h, &detail::Handler<Connection, on_delete_all_pk_u32_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_all_pk_u32", 17, &on_delete_all_pk_u32_tramp, h, &detail::Handler<Connection, on_delete_all_pk_u32_fn>::destroy, &id),
                       "on_reducer delete_all_pk_u32");
         return id;
     }
@@ -5087,13 +5092,13 @@ public:
         *(&c.v.color) = static_cast<::sdk_test_Color>(color);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_delete_colored_by_color_args_encode(&b.b, &c.v), "encoding the arguments of delete_colored_by_color");
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_colored_by_color", 23, b.b.data, b.b.len, flags, nullptr), "calling delete_colored_by_color");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_colored_by_color", 23, b.b.data, b.b.len, flags, nullptr), "calling delete_colored_by_color");
     }
     using on_delete_colored_by_color_fn = std::function<void(const ReducerEventContext &, ::sdk_test::Color)>;
     CallbackId on_delete_colored_by_color(on_delete_colored_by_color_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_colored_by_color_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_colored_by_color", 23, &on_delete_colored_by_color_tramp, h, &detail::Handler<Connection, on_delete_colored_by_color_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_colored_by_color", 23, &on_delete_colored_by_color_tramp, h, &detail::Handler<Connection, on_delete_colored_by_color_fn>::destroy, &id),
                       "on_reducer delete_colored_by_color");
         return id;
     }
@@ -5103,13 +5108,13 @@ public:
         *(&c.v.id) = id;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_delete_join_right_args_encode(&b.b, &c.v), "encoding the arguments of delete_join_right");
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_join_right", 17, b.b.data, b.b.len, flags, nullptr), "calling delete_join_right");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_join_right", 17, b.b.data, b.b.len, flags, nullptr), "calling delete_join_right");
     }
     using on_delete_join_right_fn = std::function<void(const ReducerEventContext &, uint32_t)>;
     CallbackId on_delete_join_right(on_delete_join_right_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_join_right_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_join_right", 17, &on_delete_join_right_tramp, h, &detail::Handler<Connection, on_delete_join_right_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_join_right", 17, &on_delete_join_right_tramp, h, &detail::Handler<Connection, on_delete_join_right_fn>::destroy, &id),
                       "on_reducer delete_join_right");
         return id;
     }
@@ -5119,13 +5124,13 @@ public:
         *(&c.v.color) = static_cast<::sdk_test_Color>(color);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_delete_pk_color_args_encode(&b.b, &c.v), "encoding the arguments of delete_pk_color");
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_pk_color", 15, b.b.data, b.b.len, flags, nullptr), "calling delete_pk_color");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_pk_color", 15, b.b.data, b.b.len, flags, nullptr), "calling delete_pk_color");
     }
     using on_delete_pk_color_fn = std::function<void(const ReducerEventContext &, ::sdk_test::Color)>;
     CallbackId on_delete_pk_color(on_delete_pk_color_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_pk_color_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_pk_color", 15, &on_delete_pk_color_tramp, h, &detail::Handler<Connection, on_delete_pk_color_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_pk_color", 15, &on_delete_pk_color_tramp, h, &detail::Handler<Connection, on_delete_pk_color_fn>::destroy, &id),
                       "on_reducer delete_pk_color");
         return id;
     }
@@ -5135,13 +5140,13 @@ public:
         ::sdk_test::detail::to_c(s, &c.v.s);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_delete_pk_string_args_encode(&b.b, &c.v), "encoding the arguments of delete_pk_string");
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_pk_string", 16, b.b.data, b.b.len, flags, nullptr), "calling delete_pk_string");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_pk_string", 16, b.b.data, b.b.len, flags, nullptr), "calling delete_pk_string");
     }
     using on_delete_pk_string_fn = std::function<void(const ReducerEventContext &, const std::string &)>;
     CallbackId on_delete_pk_string(on_delete_pk_string_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_pk_string_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_pk_string", 16, &on_delete_pk_string_tramp, h, &detail::Handler<Connection, on_delete_pk_string_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_pk_string", 16, &on_delete_pk_string_tramp, h, &detail::Handler<Connection, on_delete_pk_string_fn>::destroy, &id),
                       "on_reducer delete_pk_string");
         return id;
     }
@@ -5151,13 +5156,13 @@ public:
         *(&c.v.n) = n;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_delete_pk_u32_args_encode(&b.b, &c.v), "encoding the arguments of delete_pk_u32");
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_pk_u32", 13, b.b.data, b.b.len, flags, nullptr), "calling delete_pk_u32");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_pk_u32", 13, b.b.data, b.b.len, flags, nullptr), "calling delete_pk_u32");
     }
     using on_delete_pk_u32_fn = std::function<void(const ReducerEventContext &, uint32_t)>;
     CallbackId on_delete_pk_u32(on_delete_pk_u32_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_pk_u32_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_pk_u32", 13, &on_delete_pk_u32_tramp, h, &detail::Handler<Connection, on_delete_pk_u32_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_pk_u32", 13, &on_delete_pk_u32_tramp, h, &detail::Handler<Connection, on_delete_pk_u32_fn>::destroy, &id),
                       "on_reducer delete_pk_u32");
         return id;
     }
@@ -5167,13 +5172,13 @@ public:
         *(&c.v.id) = id;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_delete_player_loc_args_encode(&b.b, &c.v), "encoding the arguments of delete_player_loc");
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_player_loc", 17, b.b.data, b.b.len, flags, nullptr), "calling delete_player_loc");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_player_loc", 17, b.b.data, b.b.len, flags, nullptr), "calling delete_player_loc");
     }
     using on_delete_player_loc_fn = std::function<void(const ReducerEventContext &, uint32_t)>;
     CallbackId on_delete_player_loc(on_delete_player_loc_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_player_loc_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_player_loc", 17, &on_delete_player_loc_tramp, h, &detail::Handler<Connection, on_delete_player_loc_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_player_loc", 17, &on_delete_player_loc_tramp, h, &detail::Handler<Connection, on_delete_player_loc_fn>::destroy, &id),
                       "on_reducer delete_player_loc");
         return id;
     }
@@ -5183,13 +5188,13 @@ public:
         *(&c.v.id) = id;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_delete_player_tag_args_encode(&b.b, &c.v), "encoding the arguments of delete_player_tag");
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_player_tag", 17, b.b.data, b.b.len, flags, nullptr), "calling delete_player_tag");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_player_tag", 17, b.b.data, b.b.len, flags, nullptr), "calling delete_player_tag");
     }
     using on_delete_player_tag_fn = std::function<void(const ReducerEventContext &, uint32_t)>;
     CallbackId on_delete_player_tag(on_delete_player_tag_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_player_tag_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_player_tag", 17, &on_delete_player_tag_tramp, h, &detail::Handler<Connection, on_delete_player_tag_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_player_tag", 17, &on_delete_player_tag_tramp, h, &detail::Handler<Connection, on_delete_player_tag_fn>::destroy, &id),
                       "on_reducer delete_player_tag");
         return id;
     }
@@ -5199,13 +5204,13 @@ public:
         *(&c.v.level) = level;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_delete_scores_at_level_args_encode(&b.b, &c.v), "encoding the arguments of delete_scores_at_level");
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_scores_at_level", 22, b.b.data, b.b.len, flags, nullptr), "calling delete_scores_at_level");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_scores_at_level", 22, b.b.data, b.b.len, flags, nullptr), "calling delete_scores_at_level");
     }
     using on_delete_scores_at_level_fn = std::function<void(const ReducerEventContext &, uint32_t)>;
     CallbackId on_delete_scores_at_level(on_delete_scores_at_level_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_scores_at_level_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_scores_at_level", 22, &on_delete_scores_at_level_tramp, h, &detail::Handler<Connection, on_delete_scores_at_level_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_scores_at_level", 22, &on_delete_scores_at_level_tramp, h, &detail::Handler<Connection, on_delete_scores_at_level_fn>::destroy, &id),
                       "on_reducer delete_scores_at_level");
         return id;
     }
@@ -5215,13 +5220,13 @@ public:
         *(&c.v.n) = n;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_delete_unique_u32_args_encode(&b.b, &c.v), "encoding the arguments of delete_unique_u32");
-        detail::check(::stdb_connection_call_reducer(conn_, "delete_unique_u32", 17, b.b.data, b.b.len, flags, nullptr), "calling delete_unique_u32");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "delete_unique_u32", 17, b.b.data, b.b.len, flags, nullptr), "calling delete_unique_u32");
     }
     using on_delete_unique_u32_fn = std::function<void(const ReducerEventContext &, uint32_t)>;
     CallbackId on_delete_unique_u32(on_delete_unique_u32_fn f) {
         auto *h = new detail::Handler<Connection, on_delete_unique_u32_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "delete_unique_u32", 17, &on_delete_unique_u32_tramp, h, &detail::Handler<Connection, on_delete_unique_u32_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "delete_unique_u32", 17, &on_delete_unique_u32_tramp, h, &detail::Handler<Connection, on_delete_unique_u32_fn>::destroy, &id),
                       "on_reducer delete_unique_u32");
         return id;
     }
@@ -5231,13 +5236,13 @@ public:
         ::sdk_test::detail::to_c(message, &c.v.message);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_fail_args_encode(&b.b, &c.v), "encoding the arguments of fail");
-        detail::check(::stdb_connection_call_reducer(conn_, "fail", 4, b.b.data, b.b.len, flags, nullptr), "calling fail");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "fail", 4, b.b.data, b.b.len, flags, nullptr), "calling fail");
     }
     using on_fail_fn = std::function<void(const ReducerEventContext &, const std::string &)>;
     CallbackId on_fail(on_fail_fn f) {
         auto *h = new detail::Handler<Connection, on_fail_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "fail", 4, &on_fail_tramp, h, &detail::Handler<Connection, on_fail_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "fail", 4, &on_fail_tramp, h, &detail::Handler<Connection, on_fail_fn>::destroy, &id),
                       "on_reducer fail");
         return id;
     }
@@ -5273,13 +5278,13 @@ public:
         ::sdk_test::detail::to_c(a_vec_string, &c.v.a_vec_string);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_all_types_args_encode(&b.b, &c.v), "encoding the arguments of insert_all_types");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_all_types", 16, b.b.data, b.b.len, flags, nullptr), "calling insert_all_types");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_all_types", 16, b.b.data, b.b.len, flags, nullptr), "calling insert_all_types");
     }
     using on_insert_all_types_fn = std::function<void(const ReducerEventContext &, bool, int8_t, int16_t, int32_t, int64_t, const ::sdk_test::I128 &, const ::sdk_test::I256 &, uint8_t, uint16_t, uint32_t, uint64_t, const ::sdk_test::U128 &, const ::sdk_test::U256 &, float, double, const std::string &, const ::sdk_test::Bytes &, const ::sdk_test::Identity &, const ::sdk_test::ConnectionId &, const ::sdk_test::Timestamp &, const ::sdk_test::TimeDuration &, const std::optional<int32_t> &, const std::optional<std::optional<std::string>> &, const ::sdk_test::Point &, const ::sdk_test::Shape &, const std::vector<int32_t> &, const std::vector<std::string> &)>;
     CallbackId on_insert_all_types(on_insert_all_types_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_all_types_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_all_types", 16, &on_insert_all_types_tramp, h, &detail::Handler<Connection, on_insert_all_types_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_all_types", 16, &on_insert_all_types_tramp, h, &detail::Handler<Connection, on_insert_all_types_fn>::destroy, &id),
                       "on_reducer insert_all_types");
         return id;
     }
@@ -5290,25 +5295,25 @@ public:
         *(&c.v.size) = size;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_blob_args_encode(&b.b, &c.v), "encoding the arguments of insert_blob");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_blob", 11, b.b.data, b.b.len, flags, nullptr), "calling insert_blob");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_blob", 11, b.b.data, b.b.len, flags, nullptr), "calling insert_blob");
     }
     using on_insert_blob_fn = std::function<void(const ReducerEventContext &, uint32_t, uint32_t)>;
     CallbackId on_insert_blob(on_insert_blob_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_blob_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_blob", 11, &on_insert_blob_tramp, h, &detail::Handler<Connection, on_insert_blob_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_blob", 11, &on_insert_blob_tramp, h, &detail::Handler<Connection, on_insert_blob_fn>::destroy, &id),
                       "on_reducer insert_blob");
         return id;
     }
     /* insert_caller() */
     void insert_caller(uint32_t flags = STDB_CALL_FULL_UPDATE) const {
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_caller", 13, nullptr, 0, flags, nullptr), "calling insert_caller");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_caller", 13, nullptr, 0, flags, nullptr), "calling insert_caller");
     }
     using on_insert_caller_fn = std::function<void(const ReducerEventContext &)>;
     CallbackId on_insert_caller(on_insert_caller_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_caller_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_caller", 13, &on_insert_caller_tramp, h, &detail::Handler<Connection, on_insert_caller_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_caller", 13, &on_insert_caller_tramp, h, &detail::Handler<Connection, on_insert_caller_fn>::destroy, &id),
                       "on_reducer insert_caller");
         return id;
     }
@@ -5319,13 +5324,13 @@ public:
         ::sdk_test::detail::to_c(label, &c.v.label);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_colored_args_encode(&b.b, &c.v), "encoding the arguments of insert_colored");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_colored", 14, b.b.data, b.b.len, flags, nullptr), "calling insert_colored");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_colored", 14, b.b.data, b.b.len, flags, nullptr), "calling insert_colored");
     }
     using on_insert_colored_fn = std::function<void(const ReducerEventContext &, ::sdk_test::Color, const std::string &)>;
     CallbackId on_insert_colored(on_insert_colored_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_colored_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_colored", 14, &on_insert_colored_tramp, h, &detail::Handler<Connection, on_insert_colored_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_colored", 14, &on_insert_colored_tramp, h, &detail::Handler<Connection, on_insert_colored_fn>::destroy, &id),
                       "on_reducer insert_colored");
         return id;
     }
@@ -5336,13 +5341,13 @@ public:
         *(&c.v.key) = key;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_join_left_args_encode(&b.b, &c.v), "encoding the arguments of insert_join_left");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_join_left", 16, b.b.data, b.b.len, flags, nullptr), "calling insert_join_left");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_join_left", 16, b.b.data, b.b.len, flags, nullptr), "calling insert_join_left");
     }
     using on_insert_join_left_fn = std::function<void(const ReducerEventContext &, uint32_t, uint32_t)>;
     CallbackId on_insert_join_left(on_insert_join_left_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_join_left_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_join_left", 16, &on_insert_join_left_tramp, h, &detail::Handler<Connection, on_insert_join_left_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_join_left", 16, &on_insert_join_left_tramp, h, &detail::Handler<Connection, on_insert_join_left_fn>::destroy, &id),
                       "on_reducer insert_join_left");
         return id;
     }
@@ -5353,13 +5358,13 @@ public:
         *(&c.v.key) = key;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_join_right_args_encode(&b.b, &c.v), "encoding the arguments of insert_join_right");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_join_right", 17, b.b.data, b.b.len, flags, nullptr), "calling insert_join_right");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_join_right", 17, b.b.data, b.b.len, flags, nullptr), "calling insert_join_right");
     }
     using on_insert_join_right_fn = std::function<void(const ReducerEventContext &, uint32_t, uint32_t)>;
     CallbackId on_insert_join_right(on_insert_join_right_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_join_right_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_join_right", 17, &on_insert_join_right_tramp, h, &detail::Handler<Connection, on_insert_join_right_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_join_right", 17, &on_insert_join_right_tramp, h, &detail::Handler<Connection, on_insert_join_right_fn>::destroy, &id),
                       "on_reducer insert_join_right");
         return id;
     }
@@ -5370,13 +5375,13 @@ public:
         *(&c.v.count) = count;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_many_args_encode(&b.b, &c.v), "encoding the arguments of insert_many");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_many", 11, b.b.data, b.b.len, flags, nullptr), "calling insert_many");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_many", 11, b.b.data, b.b.len, flags, nullptr), "calling insert_many");
     }
     using on_insert_many_fn = std::function<void(const ReducerEventContext &, uint32_t, uint32_t)>;
     CallbackId on_insert_many(on_insert_many_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_many_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_many", 11, &on_insert_many_tramp, h, &detail::Handler<Connection, on_insert_many_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_many", 11, &on_insert_many_tramp, h, &detail::Handler<Connection, on_insert_many_fn>::destroy, &id),
                       "on_reducer insert_many");
         return id;
     }
@@ -5386,13 +5391,13 @@ public:
         ::sdk_test::detail::to_c(text, &c.v.text);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_my_row_args_encode(&b.b, &c.v), "encoding the arguments of insert_my_row");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_my_row", 13, b.b.data, b.b.len, flags, nullptr), "calling insert_my_row");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_my_row", 13, b.b.data, b.b.len, flags, nullptr), "calling insert_my_row");
     }
     using on_insert_my_row_fn = std::function<void(const ReducerEventContext &, const std::string &)>;
     CallbackId on_insert_my_row(on_insert_my_row_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_my_row_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_my_row", 13, &on_insert_my_row_tramp, h, &detail::Handler<Connection, on_insert_my_row_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_my_row", 13, &on_insert_my_row_tramp, h, &detail::Handler<Connection, on_insert_my_row_fn>::destroy, &id),
                       "on_reducer insert_my_row");
         return id;
     }
@@ -5403,13 +5408,13 @@ public:
         *(&c.v.data) = data;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_pk_color_args_encode(&b.b, &c.v), "encoding the arguments of insert_pk_color");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_pk_color", 15, b.b.data, b.b.len, flags, nullptr), "calling insert_pk_color");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_pk_color", 15, b.b.data, b.b.len, flags, nullptr), "calling insert_pk_color");
     }
     using on_insert_pk_color_fn = std::function<void(const ReducerEventContext &, ::sdk_test::Color, int32_t)>;
     CallbackId on_insert_pk_color(on_insert_pk_color_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_pk_color_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_pk_color", 15, &on_insert_pk_color_tramp, h, &detail::Handler<Connection, on_insert_pk_color_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_pk_color", 15, &on_insert_pk_color_tramp, h, &detail::Handler<Connection, on_insert_pk_color_fn>::destroy, &id),
                       "on_reducer insert_pk_color");
         return id;
     }
@@ -5420,13 +5425,13 @@ public:
         *(&c.v.data) = data;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_pk_string_args_encode(&b.b, &c.v), "encoding the arguments of insert_pk_string");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_pk_string", 16, b.b.data, b.b.len, flags, nullptr), "calling insert_pk_string");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_pk_string", 16, b.b.data, b.b.len, flags, nullptr), "calling insert_pk_string");
     }
     using on_insert_pk_string_fn = std::function<void(const ReducerEventContext &, const std::string &, int64_t)>;
     CallbackId on_insert_pk_string(on_insert_pk_string_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_pk_string_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_pk_string", 16, &on_insert_pk_string_tramp, h, &detail::Handler<Connection, on_insert_pk_string_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_pk_string", 16, &on_insert_pk_string_tramp, h, &detail::Handler<Connection, on_insert_pk_string_fn>::destroy, &id),
                       "on_reducer insert_pk_string");
         return id;
     }
@@ -5437,13 +5442,13 @@ public:
         *(&c.v.data) = data;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_pk_u32_args_encode(&b.b, &c.v), "encoding the arguments of insert_pk_u32");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_pk_u32", 13, b.b.data, b.b.len, flags, nullptr), "calling insert_pk_u32");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_pk_u32", 13, b.b.data, b.b.len, flags, nullptr), "calling insert_pk_u32");
     }
     using on_insert_pk_u32_fn = std::function<void(const ReducerEventContext &, uint32_t, int32_t)>;
     CallbackId on_insert_pk_u32(on_insert_pk_u32_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_pk_u32_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_pk_u32", 13, &on_insert_pk_u32_tramp, h, &detail::Handler<Connection, on_insert_pk_u32_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_pk_u32", 13, &on_insert_pk_u32_tramp, h, &detail::Handler<Connection, on_insert_pk_u32_fn>::destroy, &id),
                       "on_reducer insert_pk_u32");
         return id;
     }
@@ -5454,13 +5459,13 @@ public:
         *(&c.v.x) = x;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_player_loc_args_encode(&b.b, &c.v), "encoding the arguments of insert_player_loc");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_player_loc", 17, b.b.data, b.b.len, flags, nullptr), "calling insert_player_loc");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_player_loc", 17, b.b.data, b.b.len, flags, nullptr), "calling insert_player_loc");
     }
     using on_insert_player_loc_fn = std::function<void(const ReducerEventContext &, uint32_t, int32_t)>;
     CallbackId on_insert_player_loc(on_insert_player_loc_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_player_loc_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_player_loc", 17, &on_insert_player_loc_tramp, h, &detail::Handler<Connection, on_insert_player_loc_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_player_loc", 17, &on_insert_player_loc_tramp, h, &detail::Handler<Connection, on_insert_player_loc_fn>::destroy, &id),
                       "on_reducer insert_player_loc");
         return id;
     }
@@ -5471,13 +5476,13 @@ public:
         ::sdk_test::detail::to_c(tag, &c.v.tag);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_player_tag_args_encode(&b.b, &c.v), "encoding the arguments of insert_player_tag");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_player_tag", 17, b.b.data, b.b.len, flags, nullptr), "calling insert_player_tag");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_player_tag", 17, b.b.data, b.b.len, flags, nullptr), "calling insert_player_tag");
     }
     using on_insert_player_tag_fn = std::function<void(const ReducerEventContext &, uint32_t, const std::string &)>;
     CallbackId on_insert_player_tag(on_insert_player_tag_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_player_tag_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_player_tag", 17, &on_insert_player_tag_tramp, h, &detail::Handler<Connection, on_insert_player_tag_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_player_tag", 17, &on_insert_player_tag_tramp, h, &detail::Handler<Connection, on_insert_player_tag_fn>::destroy, &id),
                       "on_reducer insert_player_tag");
         return id;
     }
@@ -5489,13 +5494,13 @@ public:
         *(&c.v.points) = points;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_score_args_encode(&b.b, &c.v), "encoding the arguments of insert_score");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_score", 12, b.b.data, b.b.len, flags, nullptr), "calling insert_score");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_score", 12, b.b.data, b.b.len, flags, nullptr), "calling insert_score");
     }
     using on_insert_score_fn = std::function<void(const ReducerEventContext &, uint32_t, const std::string &, int64_t)>;
     CallbackId on_insert_score(on_insert_score_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_score_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_score", 12, &on_insert_score_tramp, h, &detail::Handler<Connection, on_insert_score_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_score", 12, &on_insert_score_tramp, h, &detail::Handler<Connection, on_insert_score_fn>::destroy, &id),
                       "on_reducer insert_score");
         return id;
     }
@@ -5506,13 +5511,13 @@ public:
         ::sdk_test::detail::to_c(data, &c.v.data);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_secret_args_encode(&b.b, &c.v), "encoding the arguments of insert_secret");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_secret", 13, b.b.data, b.b.len, flags, nullptr), "calling insert_secret");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_secret", 13, b.b.data, b.b.len, flags, nullptr), "calling insert_secret");
     }
     using on_insert_secret_fn = std::function<void(const ReducerEventContext &, uint32_t, const std::string &)>;
     CallbackId on_insert_secret(on_insert_secret_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_secret_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_secret", 13, &on_insert_secret_tramp, h, &detail::Handler<Connection, on_insert_secret_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_secret", 13, &on_insert_secret_tramp, h, &detail::Handler<Connection, on_insert_secret_fn>::destroy, &id),
                       "on_reducer insert_secret");
         return id;
     }
@@ -5523,13 +5528,13 @@ public:
         *(&c.v.data) = data;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_then_fail_args_encode(&b.b, &c.v), "encoding the arguments of insert_then_fail");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_then_fail", 16, b.b.data, b.b.len, flags, nullptr), "calling insert_then_fail");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_then_fail", 16, b.b.data, b.b.len, flags, nullptr), "calling insert_then_fail");
     }
     using on_insert_then_fail_fn = std::function<void(const ReducerEventContext &, uint32_t, int32_t)>;
     CallbackId on_insert_then_fail(on_insert_then_fail_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_then_fail_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_then_fail", 16, &on_insert_then_fail_tramp, h, &detail::Handler<Connection, on_insert_then_fail_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_then_fail", 16, &on_insert_then_fail_tramp, h, &detail::Handler<Connection, on_insert_then_fail_fn>::destroy, &id),
                       "on_reducer insert_then_fail");
         return id;
     }
@@ -5540,25 +5545,25 @@ public:
         *(&c.v.data) = data;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_insert_unique_u32_args_encode(&b.b, &c.v), "encoding the arguments of insert_unique_u32");
-        detail::check(::stdb_connection_call_reducer(conn_, "insert_unique_u32", 17, b.b.data, b.b.len, flags, nullptr), "calling insert_unique_u32");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "insert_unique_u32", 17, b.b.data, b.b.len, flags, nullptr), "calling insert_unique_u32");
     }
     using on_insert_unique_u32_fn = std::function<void(const ReducerEventContext &, uint32_t, int32_t)>;
     CallbackId on_insert_unique_u32(on_insert_unique_u32_fn f) {
         auto *h = new detail::Handler<Connection, on_insert_unique_u32_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "insert_unique_u32", 17, &on_insert_unique_u32_tramp, h, &detail::Handler<Connection, on_insert_unique_u32_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "insert_unique_u32", 17, &on_insert_unique_u32_tramp, h, &detail::Handler<Connection, on_insert_unique_u32_fn>::destroy, &id),
                       "on_reducer insert_unique_u32");
         return id;
     }
     /* no_op() */
     void no_op(uint32_t flags = STDB_CALL_FULL_UPDATE) const {
-        detail::check(::stdb_connection_call_reducer(conn_, "no_op", 5, nullptr, 0, flags, nullptr), "calling no_op");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "no_op", 5, nullptr, 0, flags, nullptr), "calling no_op");
     }
     using on_no_op_fn = std::function<void(const ReducerEventContext &)>;
     CallbackId on_no_op(on_no_op_fn f) {
         auto *h = new detail::Handler<Connection, on_no_op_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "no_op", 5, &on_no_op_tramp, h, &detail::Handler<Connection, on_no_op_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "no_op", 5, &on_no_op_tramp, h, &detail::Handler<Connection, on_no_op_fn>::destroy, &id),
                       "on_reducer no_op");
         return id;
     }
@@ -5568,13 +5573,13 @@ public:
         ::sdk_test::detail::to_c(message, &c.v.message);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_panic_now_args_encode(&b.b, &c.v), "encoding the arguments of panic_now");
-        detail::check(::stdb_connection_call_reducer(conn_, "panic_now", 9, b.b.data, b.b.len, flags, nullptr), "calling panic_now");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "panic_now", 9, b.b.data, b.b.len, flags, nullptr), "calling panic_now");
     }
     using on_panic_now_fn = std::function<void(const ReducerEventContext &, const std::string &)>;
     CallbackId on_panic_now(on_panic_now_fn f) {
         auto *h = new detail::Handler<Connection, on_panic_now_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "panic_now", 9, &on_panic_now_tramp, h, &detail::Handler<Connection, on_panic_now_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "panic_now", 9, &on_panic_now_tramp, h, &detail::Handler<Connection, on_panic_now_fn>::destroy, &id),
                       "on_reducer panic_now");
         return id;
     }
@@ -5585,13 +5590,13 @@ public:
         ::sdk_test::detail::to_c(note, &c.v.note);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_schedule_tick_args_encode(&b.b, &c.v), "encoding the arguments of schedule_tick");
-        detail::check(::stdb_connection_call_reducer(conn_, "schedule_tick", 13, b.b.data, b.b.len, flags, nullptr), "calling schedule_tick");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "schedule_tick", 13, b.b.data, b.b.len, flags, nullptr), "calling schedule_tick");
     }
     using on_schedule_tick_fn = std::function<void(const ReducerEventContext &, int64_t, const std::string &)>;
     CallbackId on_schedule_tick(on_schedule_tick_fn f) {
         auto *h = new detail::Handler<Connection, on_schedule_tick_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "schedule_tick", 13, &on_schedule_tick_tramp, h, &detail::Handler<Connection, on_schedule_tick_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "schedule_tick", 13, &on_schedule_tick_tramp, h, &detail::Handler<Connection, on_schedule_tick_fn>::destroy, &id),
                       "on_reducer schedule_tick");
         return id;
     }
@@ -5601,13 +5606,13 @@ public:
         ::sdk_test::detail::to_c(arg, &c.v.arg);
         detail::Buffer b;
         detail::check(::sdk_test_reducer_tick_args_encode(&b.b, &c.v), "encoding the arguments of tick");
-        detail::check(::stdb_connection_call_reducer(conn_, "tick", 4, b.b.data, b.b.len, flags, nullptr), "calling tick");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "tick", 4, b.b.data, b.b.len, flags, nullptr), "calling tick");
     }
     using on_tick_fn = std::function<void(const ReducerEventContext &, const ::sdk_test::TickSchedule &)>;
     CallbackId on_tick(on_tick_fn f) {
         auto *h = new detail::Handler<Connection, on_tick_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "tick", 4, &on_tick_tramp, h, &detail::Handler<Connection, on_tick_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "tick", 4, &on_tick_tramp, h, &detail::Handler<Connection, on_tick_fn>::destroy, &id),
                       "on_reducer tick");
         return id;
     }
@@ -5618,13 +5623,13 @@ public:
         *(&c.v.data) = data;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_update_pk_color_args_encode(&b.b, &c.v), "encoding the arguments of update_pk_color");
-        detail::check(::stdb_connection_call_reducer(conn_, "update_pk_color", 15, b.b.data, b.b.len, flags, nullptr), "calling update_pk_color");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "update_pk_color", 15, b.b.data, b.b.len, flags, nullptr), "calling update_pk_color");
     }
     using on_update_pk_color_fn = std::function<void(const ReducerEventContext &, ::sdk_test::Color, int32_t)>;
     CallbackId on_update_pk_color(on_update_pk_color_fn f) {
         auto *h = new detail::Handler<Connection, on_update_pk_color_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "update_pk_color", 15, &on_update_pk_color_tramp, h, &detail::Handler<Connection, on_update_pk_color_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "update_pk_color", 15, &on_update_pk_color_tramp, h, &detail::Handler<Connection, on_update_pk_color_fn>::destroy, &id),
                       "on_reducer update_pk_color");
         return id;
     }
@@ -5635,13 +5640,13 @@ public:
         *(&c.v.data) = data;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_update_pk_string_args_encode(&b.b, &c.v), "encoding the arguments of update_pk_string");
-        detail::check(::stdb_connection_call_reducer(conn_, "update_pk_string", 16, b.b.data, b.b.len, flags, nullptr), "calling update_pk_string");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "update_pk_string", 16, b.b.data, b.b.len, flags, nullptr), "calling update_pk_string");
     }
     using on_update_pk_string_fn = std::function<void(const ReducerEventContext &, const std::string &, int64_t)>;
     CallbackId on_update_pk_string(on_update_pk_string_fn f) {
         auto *h = new detail::Handler<Connection, on_update_pk_string_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "update_pk_string", 16, &on_update_pk_string_tramp, h, &detail::Handler<Connection, on_update_pk_string_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "update_pk_string", 16, &on_update_pk_string_tramp, h, &detail::Handler<Connection, on_update_pk_string_fn>::destroy, &id),
                       "on_reducer update_pk_string");
         return id;
     }
@@ -5652,13 +5657,13 @@ public:
         *(&c.v.data) = data;
         detail::Buffer b;
         detail::check(::sdk_test_reducer_update_pk_u32_args_encode(&b.b, &c.v), "encoding the arguments of update_pk_u32");
-        detail::check(::stdb_connection_call_reducer(conn_, "update_pk_u32", 13, b.b.data, b.b.len, flags, nullptr), "calling update_pk_u32");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "update_pk_u32", 13, b.b.data, b.b.len, flags, nullptr), "calling update_pk_u32");
     }
     using on_update_pk_u32_fn = std::function<void(const ReducerEventContext &, uint32_t, int32_t)>;
     CallbackId on_update_pk_u32(on_update_pk_u32_fn f) {
         auto *h = new detail::Handler<Connection, on_update_pk_u32_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "update_pk_u32", 13, &on_update_pk_u32_tramp, h, &detail::Handler<Connection, on_update_pk_u32_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "update_pk_u32", 13, &on_update_pk_u32_tramp, h, &detail::Handler<Connection, on_update_pk_u32_fn>::destroy, &id),
                       "on_reducer update_pk_u32");
         return id;
     }
@@ -6115,21 +6120,21 @@ public:
         detail::check(rc, "frame_tick");
         return true;
     }
-    void disconnect() { detail::check(::stdb_connection_disconnect(conn_), "disconnect"); }
+    void disconnect() { detail::check_lib(::stdb_connection_disconnect(conn_), "disconnect"); }
     bool is_active() const { return ::stdb_connection_is_active(conn_); }
     Identity identity() const {
         Identity id;
-        detail::check(::stdb_connection_identity(conn_, &id.raw), "identity");
+        detail::check_lib(::stdb_connection_identity(conn_, &id.raw), "identity");
         return id;
     }
     ConnectionId connection_id() const {
         ConnectionId id;
-        detail::check(::stdb_connection_get_connection_id(conn_, &id.raw), "connection_id");
+        detail::check_lib(::stdb_connection_get_connection_id(conn_, &id.raw), "connection_id");
         return id;
     }
     std::string token() const {
         ::stdb_buffer b{nullptr, 0};
-        detail::check(::stdb_connection_token(conn_, &b), "token");
+        detail::check_lib(::stdb_connection_token(conn_, &b), "token");
         std::string t = detail::str(b.data, b.len);
         ::stdb_buffer_free(&b);
         return t;
@@ -6147,14 +6152,14 @@ public:
         for (const auto &q : queries) views.push_back(::stdb_bytes{reinterpret_cast<const uint8_t *>(q.data()), q.size()});
         ::stdb_subscription *sub = nullptr;
         ::stdb_subscription_builder *b = sub_builder(std::move(on_applied), std::move(on_error));
-        detail::check(::stdb_subscription_builder_subscribe(b, views.data(), views.size(), &sub), "subscribe");
+        detail::check_lib(::stdb_subscription_builder_subscribe(b, views.data(), views.size(), &sub), "subscribe");
         return Subscription(sub);
     }
     /* Subscribes to every public table. */
     Subscription subscribe_to_all_tables(AppliedCallback on_applied = {}, SubscriptionErrorCallback on_error = {}) {
         ::stdb_subscription *sub = nullptr;
         ::stdb_subscription_builder *b = sub_builder(std::move(on_applied), std::move(on_error));
-        detail::check(::stdb_subscription_builder_subscribe_all_tables(b, &sub), "subscribe_to_all_tables");
+        detail::check_lib(::stdb_subscription_builder_subscribe_all_tables(b, &sub), "subscribe_to_all_tables");
         return Subscription(sub);
     }
 
@@ -6166,16 +6171,16 @@ private:
 
     ::stdb_subscription_builder *sub_builder(AppliedCallback on_applied, SubscriptionErrorCallback on_error) {
         ::stdb_subscription_builder *b = ::stdb_subscription_builder_new(conn_);
-        if (!b) detail::fail(STDB_ERR_NULL, "subscription builder");
+        if (!b) throw ::sdk_test::Error(STDB_ERR_NULL, std::string("subscription builder: ") + ::stdb_last_error());
         try {
             if (on_applied) {
                 auto *h = new detail::Handler<Connection, AppliedCallback>{this, std::move(on_applied)};
-                detail::check(::stdb_subscription_builder_on_applied(b, &applied_tramp, h, &detail::Handler<Connection, AppliedCallback>::destroy),
+                detail::check_lib(::stdb_subscription_builder_on_applied(b, &applied_tramp, h, &detail::Handler<Connection, AppliedCallback>::destroy),
                               "on_applied");
             }
             if (on_error) {
                 auto *h = new detail::Handler<Connection, SubscriptionErrorCallback>{this, std::move(on_error)};
-                detail::check(::stdb_subscription_builder_on_error(b, &sub_error_tramp, h,
+                detail::check_lib(::stdb_subscription_builder_on_error(b, &sub_error_tramp, h,
                                                                    &detail::Handler<Connection, SubscriptionErrorCallback>::destroy),
                               "on_error");
             }
@@ -6223,24 +6228,24 @@ public:
 
     /* http://, https://, ws:// or wss:// */
     Builder &with_uri(const std::string &uri) {
-        detail::check(::stdb_connection_builder_set_uri(live(), uri.data(), uri.size()), "with_uri");
+        detail::check_lib(::stdb_connection_builder_set_uri(live(), uri.data(), uri.size()), "with_uri");
         return *this;
     }
     Builder &with_database_name(const std::string &name) {
-        detail::check(::stdb_connection_builder_set_module_name(live(), name.data(), name.size()), "with_database_name");
+        detail::check_lib(::stdb_connection_builder_set_module_name(live(), name.data(), name.size()), "with_database_name");
         return *this;
     }
     Builder &with_token(const std::string &token) {
-        detail::check(::stdb_connection_builder_set_token(live(), token.data(), token.size()), "with_token");
+        detail::check_lib(::stdb_connection_builder_set_token(live(), token.data(), token.size()), "with_token");
         return *this;
     }
     Builder &with_light_mode(bool light) {
-        detail::check(::stdb_connection_builder_set_light_mode(live(), light), "with_light_mode");
+        detail::check_lib(::stdb_connection_builder_set_light_mode(live(), light), "with_light_mode");
         return *this;
     }
     /* 0 none, 1 Brotli (default), 2 Gzip */
     Builder &with_compression(int32_t compression) {
-        detail::check(::stdb_connection_builder_set_compression(live(), compression), "with_compression");
+        detail::check_lib(::stdb_connection_builder_set_compression(live(), compression), "with_compression");
         return *this;
     }
     Builder &on_connect(ConnectCallback f) {
@@ -6264,24 +6269,24 @@ public:
         detail::check(::sdk_test_register(live()), "registering the sdk_test schema");
         if (on_connect_) {
             auto *h = new detail::Handler<Connection, ConnectCallback>{raw, std::move(on_connect_)};
-            detail::check(::stdb_connection_builder_on_connect(b_, &connect_tramp, h, &detail::Handler<Connection, ConnectCallback>::destroy),
+            detail::check_lib(::stdb_connection_builder_on_connect(b_, &connect_tramp, h, &detail::Handler<Connection, ConnectCallback>::destroy),
                           "on_connect");
         }
         if (on_connect_error_) {
             auto *h = new detail::Handler<Connection, ConnectErrorCallback>{raw, std::move(on_connect_error_)};
-            detail::check(::stdb_connection_builder_on_connect_error(b_, &connect_error_tramp, h,
+            detail::check_lib(::stdb_connection_builder_on_connect_error(b_, &connect_error_tramp, h,
                                                                      &detail::Handler<Connection, ConnectErrorCallback>::destroy),
                           "on_connect_error");
         }
         if (on_disconnect_) {
             auto *h = new detail::Handler<Connection, DisconnectCallback>{raw, std::move(on_disconnect_)};
-            detail::check(::stdb_connection_builder_on_disconnect(b_, &disconnect_tramp, h,
+            detail::check_lib(::stdb_connection_builder_on_disconnect(b_, &disconnect_tramp, h,
                                                                   &detail::Handler<Connection, DisconnectCallback>::destroy),
                           "on_disconnect");
         }
         ::stdb_connection_builder *b = b_;
         b_ = nullptr;
-        detail::check(::stdb_connection_builder_build(b, &c->conn_), "build");
+        detail::check_lib(::stdb_connection_builder_build(b, &c->conn_), "build");
         detail::check(::sdk_test_db_init(&c->cdb_, c->conn_), "looking up the tables");
         c->db_.init(raw, &c->cdb_);
         c->reducers_.conn_ = c->conn_;

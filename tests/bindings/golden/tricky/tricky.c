@@ -147,7 +147,10 @@ static int32_t tricky_decode_error(const tricky_reader *r, const char *what, int
     do {                                                                          \
         tricky_reader r_;                                                            \
         int32_t rc_;                                                              \
-        if (!(out) || (!(data) && (len))) return STDB_ERR_NULL;                   \
+        if (!(out) || (!(data) && (len))) {                                       \
+            tricky_set_error("decoding %s: %s is NULL", (what), (out) ? "data" : "out"); \
+            return STDB_ERR_NULL;                                                 \
+        }                                                                         \
         tricky_reader_init(&r_, (data), (len));                                      \
         rc_ = T##_decode(&r_, (out));                                             \
         if (rc_ == STDB_OK && r_.pos != r_.len) {                                 \
@@ -2450,8 +2453,12 @@ int32_t tricky_class_by_int_new_filter(const tricky_db *db, uint32_t int_, const
         return STDB_ERR_NULL;
     }
     key0 = int_;
-    key1.data = (char *)(new_ ? new_ : "");
-    key1.len = new_ ? strlen(new_) : 0;
+    if (!new_) {
+        tricky_set_error("index scan: NULL key");
+        return STDB_ERR_NULL;
+    }
+    key1.data = (char *)new_;
+    key1.len = strlen(new_);
     memset(&buf, 0, sizeof buf);
     ends[0] = 0;
     if (rc == STDB_OK) rc = tricky_u32_encode(&buf, &key0);
@@ -3104,8 +3111,12 @@ int32_t tricky_reducer_do(const stdb_connection *conn, uint32_t conn_, const cha
     tricky_buffer buf;
     int32_t rc;
     args.conn_ = conn_;
-    args.flags_.data = (char *)(flags_ ? flags_ : "");
-    args.flags_.len = flags_ ? strlen(flags_) : 0;
+    if (!flags_) {
+        tricky_set_error("calling %s: NULL argument", "do");
+        return STDB_ERR_NULL;
+    }
+    args.flags_.data = (char *)flags_;
+    args.flags_.len = strlen(flags_);
     if (!a) {
         tricky_set_error("calling %s: NULL argument", "do");
         return STDB_ERR_NULL;
@@ -3174,8 +3185,12 @@ int32_t tricky_reducer_x(const stdb_connection *conn, const tricky_Row *class_, 
         return STDB_ERR_NULL;
     }
     args.class_ = *class_;
-    args.c_.data = (char *)(c_ ? c_ : "");
-    args.c_.len = c_ ? strlen(c_) : 0;
+    if (!c_) {
+        tricky_set_error("calling %s: NULL argument", "x");
+        return STDB_ERR_NULL;
+    }
+    args.c_.data = (char *)c_;
+    args.c_.len = strlen(c_);
     args.b = b;
     memset(&buf, 0, sizeof buf);
     rc = tricky_reducer_x_args_encode(&buf, &args);

@@ -66,6 +66,11 @@ inline void check(int32_t code, const char *what) {
     if (code != 0) fail(code, what);
 }
 
+/* For calls that go straight to the library (`stdb_*`): its message is `stdb_last_error()`. */
+inline void check_lib(int32_t code, const char *what) {
+    if (code != 0) throw ::tricky::Error(code, std::string(what) + ": " + ::stdb_last_error());
+}
+
 inline std::string str(const void *data, size_t len) {
     return len ? std::string(static_cast<const char *>(data), len) : std::string();
 }
@@ -1016,7 +1021,7 @@ public:
     /* STDB_SUBSCRIPTION_* (-1 for an empty handle). */
     int32_t state() const { return ::stdb_subscription_state(s_); }
     bool is_active() const { return state() == STDB_SUBSCRIPTION_ACTIVE; }
-    void unsubscribe() { detail::check(::stdb_subscription_unsubscribe(s_), "unsubscribe"); }
+    void unsubscribe() { detail::check_lib(::stdb_subscription_unsubscribe(s_), "unsubscribe"); }
     ::stdb_subscription *c_subscription() const { return s_; }
 
 private:
@@ -1359,25 +1364,25 @@ public:
         ::tricky::detail::to_c(args_, &c.v.args_);
         detail::Buffer b;
         detail::check(::tricky_reducer_do_args_encode(&b.b, &c.v), "encoding the arguments of do");
-        detail::check(::stdb_connection_call_reducer(conn_, "do", 2, b.b.data, b.b.len, flags, nullptr), "calling do");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "do", 2, b.b.data, b.b.len, flags, nullptr), "calling do");
     }
     using on_do__fn = std::function<void(const ReducerEventContext &, uint32_t, const std::string &, const ::tricky::ns_Weird &, const std::optional<bool> &)>;
     CallbackId on_do_(on_do__fn f) {
         auto *h = new detail::Handler<Connection, on_do__fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "do", 2, &on_do__tramp, h, &detail::Handler<Connection, on_do__fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "do", 2, &on_do__tramp, h, &detail::Handler<Connection, on_do__fn>::destroy, &id),
                       "on_reducer do");
         return id;
     }
     /* on_x() */
     void on_x(uint32_t flags = STDB_CALL_FULL_UPDATE) const {
-        detail::check(::stdb_connection_call_reducer(conn_, "on_x", 4, nullptr, 0, flags, nullptr), "calling on_x");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "on_x", 4, nullptr, 0, flags, nullptr), "calling on_x");
     }
     using on_on_x_fn = std::function<void(const ReducerEventContext &)>;
     CallbackId on_on_x(on_on_x_fn f) {
         auto *h = new detail::Handler<Connection, on_on_x_fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "on_x", 4, &on_on_x_tramp, h, &detail::Handler<Connection, on_on_x_fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "on_x", 4, &on_on_x_tramp, h, &detail::Handler<Connection, on_on_x_fn>::destroy, &id),
                       "on_reducer on_x");
         return id;
     }
@@ -1389,13 +1394,13 @@ public:
         *(&c.v.b) = b_;
         detail::Buffer b;
         detail::check(::tricky_reducer_x_args_encode(&b.b, &c.v), "encoding the arguments of x");
-        detail::check(::stdb_connection_call_reducer(conn_, "x", 1, b.b.data, b.b.len, flags, nullptr), "calling x");
+        detail::check_lib(::stdb_connection_call_reducer(conn_, "x", 1, b.b.data, b.b.len, flags, nullptr), "calling x");
     }
     using on_x__fn = std::function<void(const ReducerEventContext &, const ::tricky::Row &, const std::string &, bool)>;
     CallbackId on_x_(on_x__fn f) {
         auto *h = new detail::Handler<Connection, on_x__fn>{conn_obj_, std::move(f)};
         CallbackId id = 0;
-        detail::check(::stdb_connection_on_reducer(conn_, "x", 1, &on_x__tramp, h, &detail::Handler<Connection, on_x__fn>::destroy, &id),
+        detail::check_lib(::stdb_connection_on_reducer(conn_, "x", 1, &on_x__tramp, h, &detail::Handler<Connection, on_x__fn>::destroy, &id),
                       "on_reducer x");
         return id;
     }
@@ -1472,21 +1477,21 @@ public:
         detail::check(rc, "frame_tick");
         return true;
     }
-    void disconnect() { detail::check(::stdb_connection_disconnect(conn_), "disconnect"); }
+    void disconnect() { detail::check_lib(::stdb_connection_disconnect(conn_), "disconnect"); }
     bool is_active() const { return ::stdb_connection_is_active(conn_); }
     Identity identity() const {
         Identity id;
-        detail::check(::stdb_connection_identity(conn_, &id.raw), "identity");
+        detail::check_lib(::stdb_connection_identity(conn_, &id.raw), "identity");
         return id;
     }
     ConnectionId connection_id() const {
         ConnectionId id;
-        detail::check(::stdb_connection_get_connection_id(conn_, &id.raw), "connection_id");
+        detail::check_lib(::stdb_connection_get_connection_id(conn_, &id.raw), "connection_id");
         return id;
     }
     std::string token() const {
         ::stdb_buffer b{nullptr, 0};
-        detail::check(::stdb_connection_token(conn_, &b), "token");
+        detail::check_lib(::stdb_connection_token(conn_, &b), "token");
         std::string t = detail::str(b.data, b.len);
         ::stdb_buffer_free(&b);
         return t;
@@ -1504,14 +1509,14 @@ public:
         for (const auto &q : queries) views.push_back(::stdb_bytes{reinterpret_cast<const uint8_t *>(q.data()), q.size()});
         ::stdb_subscription *sub = nullptr;
         ::stdb_subscription_builder *b = sub_builder(std::move(on_applied), std::move(on_error));
-        detail::check(::stdb_subscription_builder_subscribe(b, views.data(), views.size(), &sub), "subscribe");
+        detail::check_lib(::stdb_subscription_builder_subscribe(b, views.data(), views.size(), &sub), "subscribe");
         return Subscription(sub);
     }
     /* Subscribes to every public table. */
     Subscription subscribe_to_all_tables(AppliedCallback on_applied = {}, SubscriptionErrorCallback on_error = {}) {
         ::stdb_subscription *sub = nullptr;
         ::stdb_subscription_builder *b = sub_builder(std::move(on_applied), std::move(on_error));
-        detail::check(::stdb_subscription_builder_subscribe_all_tables(b, &sub), "subscribe_to_all_tables");
+        detail::check_lib(::stdb_subscription_builder_subscribe_all_tables(b, &sub), "subscribe_to_all_tables");
         return Subscription(sub);
     }
 
@@ -1523,16 +1528,16 @@ private:
 
     ::stdb_subscription_builder *sub_builder(AppliedCallback on_applied, SubscriptionErrorCallback on_error) {
         ::stdb_subscription_builder *b = ::stdb_subscription_builder_new(conn_);
-        if (!b) detail::fail(STDB_ERR_NULL, "subscription builder");
+        if (!b) throw ::tricky::Error(STDB_ERR_NULL, std::string("subscription builder: ") + ::stdb_last_error());
         try {
             if (on_applied) {
                 auto *h = new detail::Handler<Connection, AppliedCallback>{this, std::move(on_applied)};
-                detail::check(::stdb_subscription_builder_on_applied(b, &applied_tramp, h, &detail::Handler<Connection, AppliedCallback>::destroy),
+                detail::check_lib(::stdb_subscription_builder_on_applied(b, &applied_tramp, h, &detail::Handler<Connection, AppliedCallback>::destroy),
                               "on_applied");
             }
             if (on_error) {
                 auto *h = new detail::Handler<Connection, SubscriptionErrorCallback>{this, std::move(on_error)};
-                detail::check(::stdb_subscription_builder_on_error(b, &sub_error_tramp, h,
+                detail::check_lib(::stdb_subscription_builder_on_error(b, &sub_error_tramp, h,
                                                                    &detail::Handler<Connection, SubscriptionErrorCallback>::destroy),
                               "on_error");
             }
@@ -1580,24 +1585,24 @@ public:
 
     /* http://, https://, ws:// or wss:// */
     Builder &with_uri(const std::string &uri) {
-        detail::check(::stdb_connection_builder_set_uri(live(), uri.data(), uri.size()), "with_uri");
+        detail::check_lib(::stdb_connection_builder_set_uri(live(), uri.data(), uri.size()), "with_uri");
         return *this;
     }
     Builder &with_database_name(const std::string &name) {
-        detail::check(::stdb_connection_builder_set_module_name(live(), name.data(), name.size()), "with_database_name");
+        detail::check_lib(::stdb_connection_builder_set_module_name(live(), name.data(), name.size()), "with_database_name");
         return *this;
     }
     Builder &with_token(const std::string &token) {
-        detail::check(::stdb_connection_builder_set_token(live(), token.data(), token.size()), "with_token");
+        detail::check_lib(::stdb_connection_builder_set_token(live(), token.data(), token.size()), "with_token");
         return *this;
     }
     Builder &with_light_mode(bool light) {
-        detail::check(::stdb_connection_builder_set_light_mode(live(), light), "with_light_mode");
+        detail::check_lib(::stdb_connection_builder_set_light_mode(live(), light), "with_light_mode");
         return *this;
     }
     /* 0 none, 1 Brotli (default), 2 Gzip */
     Builder &with_compression(int32_t compression) {
-        detail::check(::stdb_connection_builder_set_compression(live(), compression), "with_compression");
+        detail::check_lib(::stdb_connection_builder_set_compression(live(), compression), "with_compression");
         return *this;
     }
     Builder &on_connect(ConnectCallback f) {
@@ -1621,24 +1626,24 @@ public:
         detail::check(::tricky_register(live()), "registering the tricky schema");
         if (on_connect_) {
             auto *h = new detail::Handler<Connection, ConnectCallback>{raw, std::move(on_connect_)};
-            detail::check(::stdb_connection_builder_on_connect(b_, &connect_tramp, h, &detail::Handler<Connection, ConnectCallback>::destroy),
+            detail::check_lib(::stdb_connection_builder_on_connect(b_, &connect_tramp, h, &detail::Handler<Connection, ConnectCallback>::destroy),
                           "on_connect");
         }
         if (on_connect_error_) {
             auto *h = new detail::Handler<Connection, ConnectErrorCallback>{raw, std::move(on_connect_error_)};
-            detail::check(::stdb_connection_builder_on_connect_error(b_, &connect_error_tramp, h,
+            detail::check_lib(::stdb_connection_builder_on_connect_error(b_, &connect_error_tramp, h,
                                                                      &detail::Handler<Connection, ConnectErrorCallback>::destroy),
                           "on_connect_error");
         }
         if (on_disconnect_) {
             auto *h = new detail::Handler<Connection, DisconnectCallback>{raw, std::move(on_disconnect_)};
-            detail::check(::stdb_connection_builder_on_disconnect(b_, &disconnect_tramp, h,
+            detail::check_lib(::stdb_connection_builder_on_disconnect(b_, &disconnect_tramp, h,
                                                                   &detail::Handler<Connection, DisconnectCallback>::destroy),
                           "on_disconnect");
         }
         ::stdb_connection_builder *b = b_;
         b_ = nullptr;
-        detail::check(::stdb_connection_builder_build(b, &c->conn_), "build");
+        detail::check_lib(::stdb_connection_builder_build(b, &c->conn_), "build");
         detail::check(::tricky_db_init(&c->cdb_, c->conn_), "looking up the tables");
         c->db_.init(raw, &c->cdb_);
         c->reducers_.conn_ = c->conn_;
