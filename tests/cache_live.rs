@@ -12,6 +12,25 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stdb_client::{DbConnection, Event, Status, SubscriptionState};
 
+fn main() {
+    run_tests(
+        env!("CARGO_CRATE_NAME"),
+        live_tests![
+            overlapping_subscriptions_fire_one_callback_per_row_and_unsubscribe_removes_only_uncovered_rows: ALL,
+            updates_only_for_primary_key_tables: ALL,
+            subscribe_then_cancel_before_applied: ALL,
+            subscription_error_fires_on_error_and_never_on_applied: ALL,
+            ten_subscriptions_come_and_go_in_any_order_with_exact_counts: ALL,
+            large_subscription_equals_select_star_over_http: ALL,
+            unique_find_and_btree_ranges_match_sql: ALL,
+            one_off_queries_return_rows_or_errors_without_touching_the_cache: ALL,
+            subscribe_to_all_tables_covers_every_public_table: ALL,
+            row_level_security_and_parameterized_queries_follow_the_server: ALL,
+            join_rows_with_multiplicity_stay_until_the_last_copy_goes: ALL,
+        ],
+    )
+}
+
 /// Counts row callbacks per primary key (the first u32 of a `pk_u32` row).
 #[derive(Default)]
 struct Tally {
@@ -38,7 +57,6 @@ fn keys(conn: &DbConnection, table: &str) -> BTreeSet<u32> {
     conn.table(table).unwrap().rows().iter().map(|r| u32_at(r, 0)).collect()
 }
 
-#[test]
 fn overlapping_subscriptions_fire_one_callback_per_row_and_unsubscribe_removes_only_uncovered_rows() {
     let db = publish("sdk-test");
     let conn = connect(&db);
@@ -74,7 +92,6 @@ fn overlapping_subscriptions_fire_one_callback_per_row_and_unsubscribe_removes_o
     assert!(t.lock().unwrap().deletes.values().all(|&n| n == 1));
 }
 
-#[test]
 fn updates_only_for_primary_key_tables() {
     let db = publish("sdk-test");
     let conn = connect(&db);
@@ -93,7 +110,6 @@ fn updates_only_for_primary_key_tables() {
     assert_eq!((uq.inserts.get(&1), uq.updates.get(&1), uq.deletes.get(&1)), (Some(&1), None, Some(&1)));
 }
 
-#[test]
 fn subscribe_then_cancel_before_applied() {
     let db = publish("sdk-test");
     let conn = connect(&db);
@@ -116,7 +132,6 @@ fn subscribe_then_cancel_before_applied() {
     assert!(handle.unsubscribe().is_err());
 }
 
-#[test]
 fn subscription_error_fires_on_error_and_never_on_applied() {
     let db = publish("sdk-test");
     let conn = connect(&db);
@@ -140,7 +155,6 @@ fn subscription_error_fires_on_error_and_never_on_applied() {
     assert!(conn.is_active(), "a subscription error with a query id does not end the connection");
 }
 
-#[test]
 fn ten_subscriptions_come_and_go_in_any_order_with_exact_counts() {
     let db = publish("sdk-test");
     let conn = connect(&db);
@@ -183,7 +197,6 @@ fn sql_rows(db: &stdb_testbed::Database, query: &str) -> Vec<serde_json::Value> 
     v[0]["rows"].as_array().unwrap().clone()
 }
 
-#[test]
 fn large_subscription_equals_select_star_over_http() {
     let db = publish("sdk-test");
     let conn = connect(&db);
@@ -205,7 +218,6 @@ fn score_row(r: &[u8]) -> (u64, u32, String, i64) {
     (u64_at(r, 0), u32_at(r, 8), name, i64_at(r, end))
 }
 
-#[test]
 fn unique_find_and_btree_ranges_match_sql() {
     let db = publish("sdk-test");
     let conn = connect(&db);
@@ -288,7 +300,6 @@ fn unique_find_and_btree_ranges_match_sql() {
     assert!(scores.btree_scan(by_level, &[&[1u8][..]], None).is_err(), "wrong-sized key");
 }
 
-#[test]
 fn one_off_queries_return_rows_or_errors_without_touching_the_cache() {
     let db = publish("sdk-test");
     let conn = connect(&db);
@@ -315,7 +326,6 @@ fn one_off_queries_return_rows_or_errors_without_touching_the_cache() {
     assert!(result.lock().unwrap().take().unwrap().is_err());
 }
 
-#[test]
 fn subscribe_to_all_tables_covers_every_public_table() {
     let db = publish("sdk-test");
     let conn = connect(&db);
@@ -334,7 +344,6 @@ fn subscribe_to_all_tables_covers_every_public_table() {
     assert_eq!(conn.table("player_tag").unwrap().count(), 1);
 }
 
-#[test]
 fn row_level_security_and_parameterized_queries_follow_the_server() {
     let db = publish("sdk-test");
     let alice = connect(&db);
@@ -354,7 +363,6 @@ fn row_level_security_and_parameterized_queries_follow_the_server() {
     assert_eq!(&rows[0][8..40], &bob.identity().unwrap().to_byte_array()[..]);
 }
 
-#[test]
 fn join_rows_with_multiplicity_stay_until_the_last_copy_goes() {
     let db = publish("sdk-test");
     let conn = connect(&db);

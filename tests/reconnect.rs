@@ -13,6 +13,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stdb_client::{Error, Event, ReconnectPolicy, Status};
 
+fn main() {
+    run_tests(
+        env!("CARGO_CRATE_NAME"),
+        live_tests![
+            reconnect_renews_subscriptions_and_reports_exactly_what_changed,
+            reconnect_gives_up_after_its_attempts_and_reports_the_disconnect,
+            without_reconnect_a_lost_connection_is_a_disconnect,
+        ],
+    )
+}
+
 /// Relays TCP connections to `target`. `cut` kills live ones; while `down`, new ones are dropped.
 struct Relay {
     port: u16,
@@ -66,7 +77,6 @@ fn fast_policy(max_attempts: u32) -> ReconnectPolicy {
     ReconnectPolicy { max_attempts, initial_delay: Duration::from_millis(50), max_delay: Duration::from_millis(200) }
 }
 
-#[test]
 fn reconnect_renews_subscriptions_and_reports_exactly_what_changed() {
     let db = publish("sdk-test");
     let owner = connect(&db);
@@ -139,7 +149,6 @@ fn reconnect_renews_subscriptions_and_reports_exactly_what_changed() {
     assert_eq!(log.lock().unwrap().clone(), vec![("insert", 5, 5, "Reducer".to_owned())]);
 }
 
-#[test]
 fn reconnect_gives_up_after_its_attempts_and_reports_the_disconnect() {
     let db = publish("sdk-test");
     let relay = Relay::start(db.http_url.trim_start_matches("http://").to_owned());
@@ -158,7 +167,6 @@ fn reconnect_gives_up_after_its_attempts_and_reports_the_disconnect() {
     assert!(!client.is_active());
 }
 
-#[test]
 fn without_reconnect_a_lost_connection_is_a_disconnect() {
     let db = publish("sdk-test");
     let relay = Relay::start(db.http_url.trim_start_matches("http://").to_owned());

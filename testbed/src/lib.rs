@@ -1,6 +1,8 @@
 //! Test bed for stdb-client: starts a real `spacetimedb-standalone` server on a free
-//! loopback port, publishes the wasm modules from `tests/modules`, and offers the few
-//! HTTP calls tests need (identity, SQL, schema, reducer calls).
+//! loopback port, publishes the wasm modules from `tests/modules` (spacetimedb 1.2.0) or
+//! `tests/modules-2x` (2.8.3), and offers the few HTTP calls tests need (identity, SQL,
+//! schema, reducer calls). Two servers: 1.2.0 ([`ServerKind::V1_2`]) and 2.8.3
+//! ([`ServerKind::V2_8`]); [`harness`] runs each live test once per [`Variant`].
 //!
 //! The server is a child process that dies with the test process (`PR_SET_PDEATHSIG`),
 //! so a crashed or killed test run leaves no server behind.
@@ -17,8 +19,59 @@ use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+pub mod harness;
+
 /// The server version the test bed (and scripts/setup) builds and expects.
 pub const SERVER_VERSION: &str = "1.2.0";
+/// The 2.x server version (decompressed by scripts/setup from `../shared/servers`).
+pub const SERVER_2X_VERSION: &str = "2.8.3";
+/// sha256 of the decompressed 2.8.3 binary of `../shared/servers`.
+pub const SERVER_2X_SHA256: &str = "67fa5382a12e83d5e1e795655321a1789adcf92fa2a0dcabf17856a9c23fe5e1";
+
+/// Which real server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServerKind {
+    /// SpacetimeDB 1.2.0 (built by scripts/setup, or `STDB_STANDALONE`).
+    V1_2,
+    /// SpacetimeDB 2.8.3 (`STDB_STANDALONE_2X`, `../shared/servers`, or the user's 2.x install).
+    V2_8,
+}
+
+/// Which wasm module workspace a module is taken from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModuleSet {
+    /// `tests/modules`, built against spacetimedb 1.2.0 (runs on both servers).
+    V1,
+    /// `tests/modules-2x`, built against spacetimedb 2.8.3 (2.x servers only).
+    V2,
+}
+
+impl ModuleSet {
+    fn dir(self) -> &'static str {
+        match self {
+            ModuleSet::V1 => "tests/modules",
+            ModuleSet::V2 => "tests/modules-2x",
+        }
+    }
+}
+
+impl ServerKind {
+    /// The modules built for this server.
+    pub fn native_modules(self) -> ModuleSet {
+        match self {
+            ServerKind::V1_2 => ModuleSet::V1,
+            ServerKind::V2_8 => ModuleSet::V2,
+        }
+    }
+
+    /// The binary for this server, or why there is none.
+    pub fn binary(self) -> Result<PathBuf, TestbedError> {
+        match self {
+            ServerKind::V1_2 => standalone_binary(),
+            ServerKind::V2_8 => standalone_2x_binary(),
+        }
+    }
+}
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -79,7 +132,7 @@ fn cache_dir() -> PathBuf {
     Path::new(&home).join(".cache/stdb-client")
 }
 
-/// `$STDB_STANDALONE` if set, else the binary scripts/setup builds into the cache dir.
+/// The 1.2.0 server: `$STDB_STANDALONE` if set, else the binary scripts/setup builds into the cache dir.
 pub fn standalone_binary() -> Result<PathBuf, TestbedError> {
     if let Some(path) = std::env::var_os("STDB_STANDALONE") {
         let path = PathBuf::from(path);
@@ -100,20 +153,105 @@ pub fn standalone_binary() -> Result<PathBuf, TestbedError> {
     }
 }
 
-/// Path of a module's wasm, building all modules first (once per process; cargo is incremental).
-/// Module names are directory names under tests/modules (`sdk-test`); the wasm file uses `_`.
-/// Set STDB_SKIP_MODULE_BUILD=1 to use already built wasm files without invoking cargo.
+/// `../shared/servers/spacetimedb-standalone-2.8.3.xz` next to the repository root; in a git
+/// worktree, also next to the main checkout (the directory holding the common `.git`).
+pub fn shared_server_2x_xz() -> Option<PathBuf> {
+    let file = format!("shared/servers/spacetimedb-standalone-{SERVER_2X_VERSION}.xz");
+    let root = repo_root();
+    let mut candidates = vec![root.join("..").join(&file)];
+    if let Ok(out) = Command::new("git")
+        .args(["-C"])
+        .arg(&root)
+        .args(["rev-parse", "--path-format=absolute", "--git-common-dir"])
+        .stderr(Stdio::null())
+        .output()
+    {
+        let common = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() {
+            if let Some(main) = common.parent() {
+                candidates.push(main.join("..").join(&file));
+            }
+        }
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// True if `binary --version` names a 2.x SpacetimeDB ("… tool version 2.8.3; …").
+fn says_2x(binary: &Path) -> bool {
+    let Ok(out) = Command::new(binary).arg("--version").stdin(Stdio::null()).stderr(Stdio::null()).output() else {
+        return false;
+    };
+    String::from_utf8_lossy(&out.stdout).split(|c: char| c.is_whitespace() || c == ';').any(|w| {
+        let mut parts = w.split('.');
+        parts.next() == Some("2")
+            && parts.clone().count() == 2
+            && parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// How to provide a 2.x server: the one line printed when none is found.
+pub const HOW_TO_GET_2X: &str = "set STDB_STANDALONE_2X=/path/to/spacetimedb-standalone (a SpacetimeDB 2.x server), or put \
+     spacetimedb-standalone-2.8.3.xz in ../shared/servers and run scripts/setup";
+
+/// The 2.x server: `$STDB_STANDALONE_2X` if set; else the binary scripts/setup decompressed from
+/// `../shared/servers` into the cache dir (`server-2.8.3/spacetimedb-standalone`); else a
+/// `spacetimedb-standalone` on PATH or under `~/.local/share/spacetime/bin/*/` whose
+/// `--version` says 2.x.
+pub fn standalone_2x_binary() -> Result<PathBuf, TestbedError> {
+    if let Some(path) = std::env::var_os("STDB_STANDALONE_2X") {
+        let path = PathBuf::from(path);
+        return if !path.is_file() {
+            Err(TestbedError::Binary(format!("STDB_STANDALONE_2X={} does not exist", path.display())))
+        } else if !says_2x(&path) {
+            Err(TestbedError::Binary(format!("STDB_STANDALONE_2X={}: its --version does not say 2.x", path.display())))
+        } else {
+            Ok(path)
+        };
+    }
+    let cached = cache_dir().join(format!("server-{SERVER_2X_VERSION}/spacetimedb-standalone"));
+    if cached.is_file() {
+        return Ok(cached);
+    }
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("spacetimedb-standalone")).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("HOME") {
+        if let Ok(dirs) = fs::read_dir(Path::new(&home).join(".local/share/spacetime/bin")) {
+            let mut found: Vec<PathBuf> = dirs.flatten().map(|d| d.path().join("spacetimedb-standalone")).collect();
+            found.sort();
+            found.reverse(); // newest version directory first
+            candidates.extend(found);
+        }
+    }
+    if let Some(path) = candidates.into_iter().find(|p| p.is_file() && says_2x(p)) {
+        return Ok(path);
+    }
+    Err(TestbedError::Binary(match shared_server_2x_xz() {
+        Some(xz) => format!("{} is not decompressed yet; run scripts/setup", xz.display()),
+        None => format!("no SpacetimeDB 2.x server found; {HOW_TO_GET_2X}"),
+    }))
+}
+
+/// Path of a module's wasm from `tests/modules` (1.2.0), building first; see [`module_wasm_of`].
 pub fn module_wasm(module: &str) -> Result<PathBuf, TestbedError> {
+    module_wasm_of(ModuleSet::V1, module)
+}
+
+/// Path of a module's wasm, building all modules first (once per process; cargo is incremental).
+/// Module names are directory names under tests/modules or tests/modules-2x (`sdk-test`); the
+/// wasm file uses `_`. Set STDB_SKIP_MODULE_BUILD=1 to use already built wasm files without
+/// invoking cargo.
+pub fn module_wasm_of(set: ModuleSet, module: &str) -> Result<PathBuf, TestbedError> {
     static BUILD: OnceLock<Result<(), String>> = OnceLock::new();
     let root = repo_root();
-    if !root.join("tests/modules").join(module).join("Cargo.toml").is_file() {
-        return Err(TestbedError::ModuleBuild(format!("no module named '{module}' in tests/modules")));
+    let dir = set.dir();
+    if !root.join(dir).join(module).join("Cargo.toml").is_file() {
+        return Err(TestbedError::ModuleBuild(format!("no module named '{module}' in {dir}")));
     }
     if std::env::var_os("STDB_SKIP_MODULE_BUILD").is_none() {
         BUILD.get_or_init(run_build_modules).clone().map_err(TestbedError::ModuleBuild)?;
     }
-    let wasm =
-        root.join("tests/modules/target/wasm32-unknown-unknown/release").join(format!("{}.wasm", module.replace('-', "_")));
+    let wasm = root.join(dir).join("target/wasm32-unknown-unknown/release").join(format!("{}.wasm", module.replace('-', "_")));
     if wasm.is_file() {
         Ok(wasm)
     } else {
@@ -205,6 +343,7 @@ fn post_identity(http_url: &str) -> Result<(String, String), TestbedError> {
 
 /// A running server: either a child process we own, or an external one (STDB_TEST_SERVER).
 pub struct Server {
+    kind: ServerKind,
     http_url: String,
     // Declared before `data_dir` so the child is killed before its directory is removed.
     child: Option<Mutex<Child>>,
@@ -213,13 +352,18 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts a fresh in-memory server on a free loopback port and waits until it answers.
+    /// Starts a fresh in-memory 1.2.0 server on a free loopback port and waits until it answers.
     pub fn start() -> Result<Server, TestbedError> {
-        let binary = standalone_binary()?;
+        Self::start_of(ServerKind::V1_2)
+    }
+
+    /// Starts a fresh in-memory server of `kind` on a free loopback port and waits until it answers.
+    pub fn start_of(kind: ServerKind) -> Result<Server, TestbedError> {
+        let binary = kind.binary()?;
         // Picking a free port and binding it later is racy; retry if another process grabbed it.
         let mut last_err = None;
         for _ in 0..3 {
-            match Self::start_once(&binary) {
+            match Self::start_once(kind, &binary) {
                 Ok(server) => return Ok(server),
                 Err(e) => last_err = Some(e),
             }
@@ -227,7 +371,7 @@ impl Server {
         Err(last_err.expect("at least one attempt"))
     }
 
-    fn start_once(binary: &Path) -> Result<Server, TestbedError> {
+    fn start_once(kind: ServerKind, binary: &Path) -> Result<Server, TestbedError> {
         let data_dir =
             tempfile::Builder::new().prefix("stdb-testbed-").tempdir().map_err(|e| io_err("creating a temp data dir", e))?;
         let port = free_port()?;
@@ -244,13 +388,16 @@ impl Server {
             // Hidden flag in 1.2.0: generates id_ecdsa{,.pub} in this dir if absent.
             .arg("--jwt-key-dir")
             .arg(data_dir.path().join("keys"))
-            .arg("--in-memory")
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log2);
+            .arg("--in-memory");
+        // 2.x: a busy port fails instead of prompting. Only passed to binaries that know it.
+        if knows_flag(binary, "--non-interactive") {
+            cmd.arg("--non-interactive");
+        }
+        cmd.stdin(Stdio::null()).stdout(log).stderr(log2);
         let child = spawn_tied_to_process(cmd).map_err(|e| io_err(format!("spawning {}", binary.display()), e))?;
 
         let server = Server {
+            kind,
             http_url: format!("http://127.0.0.1:{port}"),
             child: Some(Mutex::new(child)),
             data_dir: Some(data_dir),
@@ -298,32 +445,62 @@ impl Server {
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
-    /// One server per process, started on first use. With STDB_TEST_SERVER=http://host:port
-    /// set, that server is used instead. Panics if the server cannot be started.
+    /// The shared 1.2.0 server; see [`Server::shared_of`].
     pub fn shared() -> &'static Server {
-        static SHARED: OnceLock<Server> = OnceLock::new();
-        SHARED.get_or_init(|| {
-            if let Ok(url) = std::env::var("STDB_TEST_SERVER") {
-                return Server::external(&url);
-            }
-            let server = Server::start().unwrap_or_else(|e| panic!("{e}"));
-            // Statics are never dropped: clean up (kill + remove the temp dir) at exit instead.
-            extern "C" fn cleanup_shared() {
-                if let Some(server) = SHARED.get() {
-                    server.stop();
-                    if let Some(dir) = &server.data_dir {
-                        let _ = fs::remove_dir_all(dir.path());
-                    }
+        Self::shared_of(ServerKind::V1_2)
+    }
+
+    /// One server of each kind per process, started on first use. With
+    /// STDB_TEST_SERVER=http://host:port (1.2.0) or STDB_TEST_SERVER_2X (2.x) set, that server is
+    /// used instead. Panics if the server cannot be started.
+    pub fn shared_of(kind: ServerKind) -> &'static Server {
+        static SHARED_1: OnceLock<Server> = OnceLock::new();
+        static SHARED_2: OnceLock<Server> = OnceLock::new();
+        // Statics are never dropped: clean up (kill + remove the temp dir) at exit instead.
+        fn cleanup(cell: &OnceLock<Server>) {
+            if let Some(server) = cell.get() {
+                server.stop();
+                if let Some(dir) = &server.data_dir {
+                    let _ = fs::remove_dir_all(dir.path());
                 }
             }
-            unsafe { libc::atexit(cleanup_shared) };
+        }
+        extern "C" fn cleanup_1() {
+            cleanup(&SHARED_1)
+        }
+        extern "C" fn cleanup_2() {
+            cleanup(&SHARED_2)
+        }
+        let (cell, env, at_exit): (_, _, extern "C" fn()) = match kind {
+            ServerKind::V1_2 => (&SHARED_1, "STDB_TEST_SERVER", cleanup_1),
+            ServerKind::V2_8 => (&SHARED_2, "STDB_TEST_SERVER_2X", cleanup_2),
+        };
+        cell.get_or_init(|| {
+            if let Ok(url) = std::env::var(env) {
+                let mut server = Server::external(&url);
+                server.kind = kind;
+                return server;
+            }
+            let server = Server::start_of(kind).unwrap_or_else(|e| panic!("{e}"));
+            unsafe { libc::atexit(at_exit) };
             server
         })
     }
 
-    /// A handle to a server someone else runs (nothing is killed on drop).
+    /// A handle to a 1.2.0 server someone else runs (nothing is killed on drop).
     pub fn external(http_url: &str) -> Server {
-        Server { http_url: http_url.trim_end_matches('/').to_string(), child: None, data_dir: None, log_path: None }
+        Server {
+            kind: ServerKind::V1_2,
+            http_url: http_url.trim_end_matches('/').to_string(),
+            child: None,
+            data_dir: None,
+            log_path: None,
+        }
+    }
+
+    /// Which server this is.
+    pub fn kind(&self) -> ServerKind {
+        self.kind
     }
 
     /// "http://127.0.0.1:PORT"
@@ -346,10 +523,16 @@ impl Server {
         post_identity(&self.http_url)
     }
 
-    /// Builds (if needed) and publishes `tests/modules/<module>` under a unique name, owned by a fresh identity.
+    /// Builds (if needed) and publishes `<module>` from this server's own module set
+    /// (tests/modules for 1.2.0, tests/modules-2x for 2.x) under a unique name, owned by a fresh identity.
     pub fn publish(&self, module: &str) -> Result<Database, TestbedError> {
+        self.publish_from(self.kind.native_modules(), module)
+    }
+
+    /// Like [`Server::publish`], with the module taken from `set` (e.g. a 1.2.0 module on the 2.x server).
+    pub fn publish_from(&self, set: ModuleSet, module: &str) -> Result<Database, TestbedError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let wasm_path = module_wasm(module)?;
+        let wasm_path = module_wasm_of(set, module)?;
         let wasm = fs::read(&wasm_path).map_err(|e| io_err(format!("reading {}", wasm_path.display()), e))?;
         let (owner_identity_hex, owner_token) = self.new_identity()?;
         let name = format!("{module}-{}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), random_hex());
@@ -378,6 +561,21 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Whether `binary start --help` lists `flag` (cached per binary).
+fn knows_flag(binary: &Path, flag: &str) -> bool {
+    static HELP: OnceLock<Mutex<std::collections::HashMap<PathBuf, String>>> = OnceLock::new();
+    let mut map = HELP.get_or_init(Default::default).lock().unwrap();
+    let help = map.entry(binary.to_path_buf()).or_insert_with(|| {
+        Command::new(binary)
+            .args(["start", "--help"])
+            .stdin(Stdio::null())
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+            .unwrap_or_default()
+    });
+    help.split(|c: char| c.is_whitespace() || c == ',').any(|w| w == flag)
 }
 
 fn free_port() -> Result<u16, TestbedError> {
@@ -480,8 +678,13 @@ impl Database {
 
     /// The module schema, `GET …/schema?version=9` (RawModuleDefV9 as SATS-JSON text).
     pub fn schema_json(&self) -> Result<String, TestbedError> {
-        let what = format!("schema of {}", self.name);
-        send(&what, agent().get(&self.url("schema")).query("version", "9"), None)
+        self.schema_json_version(9)
+    }
+
+    /// `GET …/schema?version=N` (9 on every server; 10 on 2.x only).
+    pub fn schema_json_version(&self, version: u32) -> Result<String, TestbedError> {
+        let what = format!("schema v{version} of {}", self.name);
+        send(&what, agent().get(&self.url("schema")).query("version", &version.to_string()), None)
     }
 
     /// Calls a reducer over HTTP as the owner. `json_args` is a JSON array, e.g. `[1, "x"]`.

@@ -1,21 +1,33 @@
 //! Helpers shared by the integration tests: connecting, ticking until something happens, and
-//! BSATN argument encoding.
+//! BSATN argument encoding. Live tests run once per server variant (`::v1_2`, `::v2_8`,
+//! `::v2_8_m1`): each file's `main` lists its tests with `live_tests!` and calls `run_tests`;
+//! `server()` and `publish()` use the variant the test runs under (see stdb_testbed::harness).
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stdb_client::{DbConnection, DbConnectionBuilder, Error};
+#[allow(unused_imports)]
+pub use stdb_testbed::harness::{self, Variant, ALL, BOTH, PLAIN, V1_ONLY};
+pub use stdb_testbed::live_tests;
 use stdb_testbed::{Database, Server};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The shared server of the running test's variant.
 pub fn server() -> &'static Server {
-    Server::shared()
+    harness::server()
 }
 
-/// Publishes a fresh copy of `module` (each test gets its own database).
+/// Publishes a fresh copy of `module` (each test gets its own database) from the module set of
+/// the running test's variant (tests/modules or tests/modules-2x).
 pub fn publish(module: &str) -> Database {
-    server().publish(module).unwrap_or_else(|e| panic!("publishing {module}: {e}"))
+    harness::publish(module)
+}
+
+/// Runs the listed tests, each once per variant; `binary` is `env!("CARGO_CRATE_NAME")`.
+pub fn run_tests(binary: &str, tests: Vec<harness::Live>) -> ! {
+    harness::main(binary, tests)
 }
 
 pub fn builder(db: &Database) -> DbConnectionBuilder {
