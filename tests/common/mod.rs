@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use stdb_client::{DbConnection, DbConnectionBuilder, Error};
 #[allow(unused_imports)]
 pub use stdb_testbed::harness::{self, Variant, ALL, BOTH, PLAIN, V1_ONLY};
+#[allow(unused_imports)] // test binaries with their own runner (features_2x) do not use it
 pub use stdb_testbed::live_tests;
 use stdb_testbed::{Database, Server};
 
