@@ -65,38 +65,59 @@ pub fn from_server(url: &str, database: &str) -> Result<Loaded, String> {
     Err(format!("{base} serves neither schema version of `{database}`: {last}"))
 }
 
-/// `STDB_STANDALONE` (which must exist), else `spacetimedb-standalone` on PATH, else the one
-/// scripts/setup installs.
-pub fn find_standalone() -> Result<PathBuf, String> {
+/// The `spacetimedb-standalone` binaries to try, best first: `STDB_STANDALONE` (which must
+/// exist), else `spacetimedb-standalone` on PATH, then the ones the test bed caches — 2.8.3
+/// first, whose extractor reads modules of either generation (1.2.0's fails on 2.x modules).
+pub fn find_standalones() -> Result<Vec<PathBuf>, String> {
     if let Some(p) = std::env::var_os("STDB_STANDALONE") {
         let p = PathBuf::from(p);
-        return if p.is_file() { Ok(p) } else { Err(format!("STDB_STANDALONE={} does not exist", p.display())) };
+        return if p.is_file() { Ok(vec![p]) } else { Err(format!("STDB_STANDALONE={} does not exist", p.display())) };
     }
+    let mut found = Vec::new();
     if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let c = dir.join("spacetimedb-standalone");
+        found.extend(std::env::split_paths(&path).map(|d| d.join("spacetimedb-standalone")).filter(|c| c.is_file()).take(1));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let cache = Path::new(&home).join(".cache/stdb-client");
+        for c in ["server-2.8.3/spacetimedb-standalone", "server-1.2.0/bin/spacetimedb-standalone"] {
+            let c = cache.join(c);
             if c.is_file() {
-                return Ok(c);
+                found.push(c);
             }
         }
     }
-    if let Some(home) = std::env::var_os("HOME") {
-        let c = Path::new(&home).join(".cache/stdb-client/server-1.2.0/bin/spacetimedb-standalone");
-        if c.is_file() {
-            return Ok(c);
-        }
+    if found.is_empty() {
+        return Err("not found on PATH nor in ~/.cache/stdb-client/server-{2.8.3,1.2.0}".into());
     }
-    Err("not found on PATH nor in ~/.cache/stdb-client/server-1.2.0/bin".into())
+    Ok(found)
 }
 
 pub fn from_wasm(path: &Path) -> Result<Loaded, String> {
-    let bin = find_standalone().map_err(|why| {
+    let bins = find_standalones().map_err(|why| {
         format!("--wasm needs the `spacetimedb-standalone` binary (its `extract-schema` subcommand), which was not found ({why}): set STDB_STANDALONE=/path/to/spacetimedb-standalone or put it on PATH, or use --schema/--server")
     })?;
     if !path.is_file() {
         return Err(format!("{} does not exist", path.display()));
     }
-    let out = Command::new(&bin)
+    let mut failures = Vec::new();
+    for bin in &bins {
+        match extract_schema(bin, path) {
+            Ok(json) => {
+                return Ok(Loaded {
+                    json,
+                    source: format!("module {} (spacetimedb-standalone extract-schema)", file_name(path)),
+                    name: stem_name(path),
+                })
+            }
+            Err(e) => failures.push(e),
+        }
+    }
+    Err(failures.join("\n"))
+}
+
+/// Runs `bin extract-schema` on the module; its JSON (V9 from 1.x, V10 from 2.x).
+fn extract_schema(bin: &Path, path: &Path) -> Result<String, String> {
+    let out = Command::new(bin)
         .arg("extract-schema")
         .arg("--host-type")
         .arg("wasm")
@@ -107,16 +128,19 @@ pub fn from_wasm(path: &Path) -> Result<Loaded, String> {
         let err = String::from_utf8_lossy(&out.stderr);
         if err.contains("unrecognized subcommand") {
             return Err(format!(
-                "{} has no `extract-schema` subcommand (it exists in SpacetimeDB 1.2.0); use --schema or --server instead",
+                "{} has no `extract-schema` subcommand (SpacetimeDB 1.2.0 and 2.x have it); use --schema or --server instead",
                 bin.display()
             ));
         }
-        return Err(format!("{} extract-schema {} failed ({}): {}", bin.display(), path.display(), out.status, err.trim()));
+        // The first lines say why; the rest is a backtrace.
+        let why: Vec<&str> = err.lines().take(3).collect();
+        return Err(format!(
+            "{} extract-schema {} failed ({}): {}",
+            bin.display(),
+            path.display(),
+            out.status,
+            why.join(" ").trim()
+        ));
     }
-    let json = String::from_utf8(out.stdout).map_err(|_| "extract-schema printed invalid UTF-8".to_string())?;
-    Ok(Loaded {
-        json,
-        source: format!("module {} (spacetimedb-standalone extract-schema)", file_name(path)),
-        name: stem_name(path),
-    })
+    String::from_utf8(out.stdout).map_err(|_| "extract-schema printed invalid UTF-8".to_string())
 }

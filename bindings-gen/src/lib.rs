@@ -106,9 +106,30 @@ pub fn build_model(raw: &RawModuleDefV9, prefix: &str) -> Result<Module, String>
     model::build(raw, prefix, canonical_json(raw))
 }
 
+/// Generates the three files from a schema's JSON text, V9 or V10. The code embeds the schema
+/// for `PREFIX_register`: the text given when it describes more than V9 can (a V10 schema,
+/// procedures, views), so the library learns everything the server said; else the canonical V9.
+pub fn generate_from_json(json: &str, opts: &Options) -> Result<Output, String> {
+    let def = stdb_schema::ModuleDef::from_json(json)?;
+    let raw = stdb_schema::to_raw_v9(&def);
+    let beyond_v9 = def.version == stdb_schema::SchemaVersion::V10 || !def.procedures.is_empty() || !def.views.is_empty();
+    let embedded = if beyond_v9 { compact_json(json)? } else { canonical_json(&raw) };
+    check_prefix(&opts.prefix)?;
+    output(model::build(&raw, &opts.prefix, embedded)?, opts)
+}
+
+/// `json` without insignificant whitespace.
+fn compact_json(json: &str) -> Result<String, String> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("the schema is not JSON: {e}"))?;
+    Ok(v.to_string())
+}
+
 /// Generates the three files.
 pub fn generate(raw: &RawModuleDefV9, opts: &Options) -> Result<Output, String> {
-    let m = build_model(raw, &opts.prefix)?;
+    output(build_model(raw, &opts.prefix)?, opts)
+}
+
+fn output(m: Module, opts: &Options) -> Result<Output, String> {
     Ok(Output {
         prefix: opts.prefix.clone(),
         header: c_header(&m, opts),

@@ -3,7 +3,7 @@
 use clap::{ArgGroup, Parser};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stdb_bindings_gen::{default_prefix, generate, input, parse_schema, Options};
+use stdb_bindings_gen::{default_prefix, generate_from_json, input, Options};
 
 /// Generates C bindings (PREFIX.h, PREFIX.c) and a header-only C++17 wrapper (PREFIX.hpp) for one
 /// SpacetimeDB module, over libstdb_client's C ABI (include/stdb_client.h).
@@ -39,7 +39,8 @@ struct Cli {
     database: Option<String>,
 
     /// Extract the schema from a compiled module with `spacetimedb-standalone extract-schema`
-    /// (found through $STDB_STANDALONE, PATH, or ~/.cache/stdb-client/server-1.2.0/bin).
+    /// (found through $STDB_STANDALONE, PATH, or the test bed's cache ~/.cache/stdb-client: the
+    /// 2.8.3 binary reads modules of both generations, 1.2.0's only 1.x modules).
     #[arg(long, value_name = "FILE.wasm")]
     wasm: Option<PathBuf>,
 
@@ -63,9 +64,8 @@ fn run(cli: Cli) -> Result<(), String> {
     } else {
         unreachable!("clap requires one input")
     };
-    let raw = parse_schema(&loaded.json)?;
     let prefix = cli.prefix.unwrap_or_else(|| default_prefix(&loaded.name));
-    let out = generate(&raw, &Options { prefix: prefix.clone(), source: loaded.source })?;
+    let out = generate_from_json(&loaded.json, &Options { prefix: prefix.clone(), source: loaded.source })?;
     std::fs::create_dir_all(&cli.out_dir).map_err(|e| format!("creating {}: {e}", cli.out_dir.display()))?;
     for (ext, text) in [("h", &out.header), ("c", &out.source), ("hpp", &out.cpp)] {
         let path = cli.out_dir.join(format!("{prefix}.{ext}"));

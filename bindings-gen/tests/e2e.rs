@@ -1,6 +1,9 @@
-//! End to end against a live SpacetimeDB 1.2.0 server (stdb-testbed): C and C++ clients that use
-//! only the generated code for rows and reducer arguments (tests/bindings/e2e/), built against the
-//! freshly built libstdb_client.so with AddressSanitizer + UBSan; and `--server` schema fetching.
+//! End to end against live servers (stdb-testbed, each test once per server: `::v1_2`, `::v2_8`,
+//! `::v2_8_m1`): C and C++ clients that use only the generated code for rows and reducer
+//! arguments (tests/bindings/e2e/), built against the freshly built libstdb_client.so with
+//! AddressSanitizer + UBSan; `--server` schema fetching (V9 from 1.x, V10 from 2.x); and a client
+//! of a 2.x-only module (procedures, views, an event table, column defaults) on shims generated
+//! from its live V10 schema.
 
 mod common;
 
@@ -9,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
+use stdb_testbed::harness::{self, ALL};
 
 /// Builds libstdb_client (incrementally) and returns a directory holding `libstdb_client.so` and
 /// the `libstdb_client.so.1` SONAME link the programs load.
@@ -54,21 +58,23 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> Output {
     }
 }
 
-/// Generates sdk-test's bindings, builds `source` with them, runs it against a fresh database.
-fn run_client(source: &str, cxx: bool) {
+/// Builds `source` with the generated `out` and runs it against a fresh database of `module` on the
+/// current server.
+fn run_client(source: &str, cxx: bool, module: &str, out: &stdb_bindings_gen::Output) {
     if skip_without("cc") || (cxx && skip_without("c++")) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    write(&gen("sdk-test", "sdk_test"), dir.path());
+    write(out, dir.path());
+    let prefix = &out.prefix;
     let src = root().join("tests/bindings/e2e").join(source);
     let exe = dir.path().join("client");
     // The generated C is always compiled as C; the C++ program links it.
-    let obj = dir.path().join("sdk_test.o");
+    let obj = dir.path().join(format!("{prefix}.o"));
     let mut cc = Command::new("cc");
     cc.args(CFLAGS).args(SANITIZE).arg("-I").arg(dir.path()).arg("-I").arg(root().join("include"));
-    cc.arg("-c").arg(dir.path().join("sdk_test.c")).arg("-o").arg(&obj);
-    run_cc(cc, "compiling sdk_test.c");
+    cc.arg("-c").arg(dir.path().join(format!("{prefix}.c"))).arg("-o").arg(&obj);
+    run_cc(cc, &format!("compiling {prefix}.c"));
     let mut cmd = Command::new(if cxx { "c++" } else { "cc" });
     cmd.args(if cxx { CXXFLAGS } else { CFLAGS }).args(SANITIZE);
     if !cxx {
@@ -79,7 +85,7 @@ fn run_client(source: &str, cxx: bool) {
     cmd.arg("-o").arg(&exe);
     run_cc(cmd, &format!("compiling {source}"));
 
-    let db = stdb_testbed::Server::shared().publish("sdk-test").expect("publishing sdk-test");
+    let db = harness::publish(module);
     let home = tempfile::tempdir().unwrap();
     let mut run = Command::new(&exe);
     run.env("STDB_URI", &db.http_url).env("STDB_DATABASE", &db.name).env("HOME", home.path());
@@ -92,29 +98,49 @@ fn run_client(source: &str, cxx: bool) {
     eprintln!("{}", stdout.lines().last().unwrap_or_default());
 }
 
-#[test]
+/// The code generated from the committed sdk-test schema works unchanged on every server, with the
+/// module built by either generation.
 fn c_client_uses_only_generated_code_against_a_live_server() {
-    run_client("sdk_test_client.c", false);
+    run_client("sdk_test_client.c", false, "sdk-test", &gen("sdk-test", "sdk_test"));
 }
 
-#[test]
 fn cpp_client_uses_the_wrapper_against_a_live_server() {
-    run_client("sdk_test_client.cpp", true);
+    run_client("sdk_test_client.cpp", true, "sdk-test", &gen("sdk-test", "sdk_test"));
 }
 
-#[test]
-fn cli_fetches_the_schema_from_a_live_server() {
-    let db = stdb_testbed::Server::shared().publish("quickstart").expect("publishing quickstart");
+/// Runs the CLI; panics with its stderr on failure.
+fn bindings_gen(args: &[&str], out_dir: &Path) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_stdb-bindings-gen")).args(args).arg("--out-dir").arg(out_dir).output().unwrap();
+    assert!(out.status.success(), "stdb-bindings-gen {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn read_output(dir: &Path, prefix: &str) -> stdb_bindings_gen::Output {
+    let read = |ext: &str| std::fs::read_to_string(dir.join(format!("{prefix}.{ext}"))).unwrap();
+    stdb_bindings_gen::Output { prefix: prefix.into(), header: read("h"), source: read("c"), cpp: read("hpp") }
+}
+
+/// A 2.x module with procedures, views, an event table and column defaults: shims generated from
+/// the V10 schema the server serves, used by a C client for its ordinary tables, reducers (one
+/// case-converted), a reducer error, a one-off query and a procedure call.
+fn c_client_of_a_2x_only_module_on_shims_from_its_v10_schema() {
+    let db = harness::publish("features-2x");
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_stdb-bindings-gen"))
-        .args(["--server", &db.http_url, "--database", &db.name, "--prefix", "quickstart", "--out-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    bindings_gen(&["--server", &db.http_url, "--database", &db.name, "--prefix", "f2x"], dir.path());
+    let out = read_output(dir.path(), "f2x");
+    assert!(out.header.contains("f2x_reducer_level_up("), "the wire name of `levelUp`");
+    run_client("features_2x_client.c", false, "features-2x", &out);
+}
+
+fn cli_fetches_the_schema_from_a_live_server() {
+    let db = harness::publish("quickstart");
+    let dir = tempfile::tempdir().unwrap();
+    bindings_gen(&["--server", &db.http_url, "--database", &db.name, "--prefix", "quickstart"], dir.path());
     let h = std::fs::read_to_string(dir.path().join("quickstart.h")).unwrap();
-    let strip = |s: &str| s.lines().filter(|l| !l.contains("GENERATED by")).collect::<Vec<_>>().join("\n");
-    assert_eq!(strip(&h), strip(&gen("quickstart", "quickstart").header), "the served schema gives the committed golden code");
+    // 1.2.0 serves V9, 2.8.3 serves V10 (for modules of either generation): the same code, but
+    // V10 lists the tables in another order.
+    let any_order = harness::current().server_kind() == stdb_testbed::ServerKind::V2_8;
+    assert_same_code(&h, &gen("quickstart", "quickstart").header, any_order, "the served schema vs the committed golden");
     assert!(h.contains(&format!("from database `{}`", db.name)));
     // An unknown database is a clear error.
     let out = Command::new(env!("CARGO_BIN_EXE_stdb-bindings-gen"))
@@ -124,4 +150,17 @@ fn cli_fetches_the_schema_from_a_live_server() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("404"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn main() {
+    harness::main(
+        env!("CARGO_CRATE_NAME"),
+        stdb_testbed::live_tests![
+            c_client_uses_only_generated_code_against_a_live_server: ALL,
+            cpp_client_uses_the_wrapper_against_a_live_server: ALL,
+            cli_fetches_the_schema_from_a_live_server: ALL,
+            // 2.x only: the module does not exist for 1.x.
+            c_client_of_a_2x_only_module_on_shims_from_its_v10_schema: &[harness::Variant::V2_8],
+        ],
+    );
 }
