@@ -1,12 +1,13 @@
 //! Builds every C program in tests/c/ against libstdb_client.so and runs it against a live
 //! server (a fresh `sdk-test` database each), twice: compiled with AddressSanitizer + UBSan, and
-//! plain under valgrind (zero errors, no definite or indirect leaks).
+//! plain under valgrind (zero errors, no definite or indirect leaks). Each runs on both servers
+//! (`::v1_2`, `::v2_8`; see stdb_testbed::harness).
 
-use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
+use stdb_testbed::harness::{self, libtest_mimic::Failed, libtest_mimic::Trial, Live};
 
 const CFLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-D_POSIX_C_SOURCE=200809L", "-g"];
 
@@ -35,7 +36,9 @@ fn lib_dir() -> &'static Path {
 
 fn build(source: &Path, sanitize: bool) -> Result<PathBuf, Failed> {
     let name = source.file_stem().unwrap().to_string_lossy();
-    let exe = lib_dir().join(format!("{name}{}", if sanitize { "-asan" } else { "" }));
+    // One executable per variant: the instances of a program run in parallel.
+    let variant = harness::current().suffix();
+    let exe = lib_dir().join(format!("{name}{}-{variant}", if sanitize { "-asan" } else { "" }));
     let mut cmd = Command::new("cc");
     cmd.args(CFLAGS);
     if sanitize {
@@ -53,7 +56,7 @@ fn build(source: &Path, sanitize: bool) -> Result<PathBuf, Failed> {
 
 fn run(source: &Path, valgrind: bool) -> Result<(), Failed> {
     let exe = build(source, !valgrind)?;
-    let db = stdb_testbed::Server::shared().publish("sdk-test").map_err(|e| e.to_string())?;
+    let db = harness::try_publish("sdk-test").map_err(|e| e.to_string())?;
     let home = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut cmd = if valgrind {
         let mut c = Command::new("valgrind");
@@ -98,7 +101,6 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> Result<std::process::O
 }
 
 fn main() {
-    let args = Arguments::from_args();
     let mut sources: Vec<PathBuf> = std::fs::read_dir(root().join("tests/c"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -106,19 +108,20 @@ fn main() {
         .collect();
     sources.sort();
     let valgrind_present = Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
-    let mut trials = Vec::new();
+    let mut live = Vec::new();
     for src in sources {
         let name = src.file_stem().unwrap().to_string_lossy().to_string();
         let s = src.clone();
-        trials.push(Trial::test(format!("asan_ubsan::{name}"), move || run(&s, false)));
+        live.push(Live::with_result(format!("asan_ubsan::{name}"), move || run(&s, false)));
         let s = src.clone();
-        trials.push(Trial::test(format!("valgrind::{name}"), move || {
+        live.push(Live::with_result(format!("valgrind::{name}"), move || {
             if !valgrind_present {
                 return Err("valgrind is not installed: run scripts/setup (apt-get install valgrind)".into());
             }
             run(&s, true)
         }));
     }
+    let mut trials = harness::trials(env!("CARGO_CRATE_NAME"), live);
     // The API coverage program must mention every function the header declares.
     trials.push(Trial::test("api_coverage_calls_every_header_function", || {
         let header = std::fs::read_to_string(root().join("include/stdb_client.h")).unwrap();
@@ -139,5 +142,5 @@ fn main() {
             Err(format!("tests/c/api_coverage.c does not call: {missing:?}").into())
         }
     }));
-    libtest_mimic::run(&args, trials).exit();
+    harness::run(trials);
 }

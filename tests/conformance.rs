@@ -2,23 +2,26 @@
 //! plus the cases no official SDK passes, as C programs in tests/conformance/ that touch rows and
 //! reducer arguments only through the generated shims (`conf.h`, `lifecycle.h`) and the C ABI.
 //!
-//! Per test process: the schemas are fetched from the live server (a freshly published database
-//! of each module), `stdb-bindings-gen` (the library) generates the shims, and each generated `.c`
-//! is compiled once with AddressSanitizer + UBSan at -O0. Per case: the program is linked against
-//! that object and libstdb_client.so, a fresh database is published, and the program runs under
-//! ASan/UBSan with a timeout. Programs run in parallel (libtest-mimic threads).
+//! Every case runs on both servers (`::v1_2` with the 1.2.0-built modules, `::v2_8` with the
+//! 2.8.3-built ones; see stdb_testbed::harness). Per test process and server: the schemas are
+//! fetched from the live server (a freshly published database of each module), `stdb-bindings-gen`
+//! (the library) generates the shims, and each generated `.c` is compiled once with
+//! AddressSanitizer + UBSan at -O0. Per case: the program is linked against that object and
+//! libstdb_client.so, a fresh database is published, and the program runs under ASan/UBSan with a
+//! timeout. Programs run in parallel (libtest-mimic threads).
 //!
 //! Header lines in a program select what the runner does:
 //! - `// conformance-module: NAME` — the module to publish (default `conformance`);
 //! - `// conformance-cases: a b c` — one libtest trial per case, the program gets the case as
 //!   argv[1] (default: one trial named after the file, no argument);
-//! - `// conformance-ignore: CASE reason` — the trial is ignored, with the reason in its name.
+//! - `// conformance-ignore: CASE reason` — the trial is ignored, with the reason in its name;
+//!   `// conformance-ignore(v2_8): CASE reason` ignores it on that server only.
 
-use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
+use stdb_testbed::harness::{self, libtest_mimic::Arguments, libtest_mimic::Failed, Live, Variant};
 
 const CFLAGS: &[&str] = &["-std=c11", "-g", "-O0", "-D_POSIX_C_SOURCE=200809L"];
 const WARN: &[&str] = &["-Wall", "-Wextra", "-Werror", "-Wno-unused-function"];
@@ -65,25 +68,33 @@ fn run_cc(mut cmd: Command, what: &str) -> Result<(), String> {
     }
 }
 
-/// Generates `module`'s shims from the schema the live server serves and compiles them once.
-/// Returns the object file.
+/// The directory of the current server's generated shims (they may differ between servers).
+fn gen_dir() -> PathBuf {
+    work_dir().join(format!("gen-{}", harness::current().suffix()))
+}
+
+/// Generates `module`'s shims from the schema the current server serves and compiles them once
+/// per server. Returns the object file.
 fn shim_object(module: &'static str) -> Result<PathBuf, String> {
-    static OBJECTS: OnceLock<Mutex<std::collections::HashMap<&'static str, Result<PathBuf, String>>>> = OnceLock::new();
+    type Objects = std::collections::HashMap<(Variant, &'static str), Result<PathBuf, String>>;
+    static OBJECTS: OnceLock<Mutex<Objects>> = OnceLock::new();
     let objects = OBJECTS.get_or_init(Default::default);
     let mut map = objects.lock().unwrap();
-    if let Some(r) = map.get(module) {
+    let key = (harness::current(), module);
+    if let Some(r) = map.get(&key) {
         return r.clone();
     }
     let r = (|| {
         let prefix = SHIMS.iter().find(|(m, _)| *m == module).map(|(_, p)| *p).ok_or(format!("no shims for {module}"))?;
-        let db = stdb_testbed::Server::shared().publish(module).map_err(|e| format!("publishing {module}: {e}"))?;
-        let json = db.schema_json().map_err(|e| format!("schema of {module}: {e}"))?;
-        let raw = stdb_bindings_gen::parse_schema(&json)?;
-        let out = stdb_bindings_gen::generate(
-            &raw,
+        let db = harness::try_publish(module).map_err(|e| format!("publishing {module}: {e}"))?;
+        // The schema a user's generator would fetch: V10 from a 2.x server, V9 from 1.x.
+        let version = if harness::current().server_kind() == stdb_testbed::ServerKind::V2_8 { 10 } else { 9 };
+        let json = db.schema_json_version(version).map_err(|e| format!("schema of {module}: {e}"))?;
+        let out = stdb_bindings_gen::generate_from_json(
+            &json,
             &stdb_bindings_gen::Options { prefix: prefix.into(), source: format!("the live schema of module {module}") },
         )?;
-        let dir = work_dir().join("gen");
+        let dir = gen_dir();
         std::fs::create_dir_all(&dir).unwrap();
         let header = dir.join(format!("{prefix}.h"));
         let source = dir.join(format!("{prefix}.c"));
@@ -105,7 +116,7 @@ fn shim_object(module: &'static str) -> Result<PathBuf, String> {
         }
         Ok(object)
     })();
-    map.insert(module, r.clone());
+    map.insert(key, r.clone());
     r
 }
 
@@ -114,7 +125,8 @@ struct Program {
     name: String,
     module: &'static str,
     cases: Vec<String>,
-    ignored: Vec<(String, String)>,
+    /// (server suffix or None for every server, case, reason).
+    ignored: Vec<(Option<String>, String, String)>,
 }
 
 fn parse_program(source: PathBuf) -> Program {
@@ -132,40 +144,44 @@ fn parse_program(source: PathBuf) -> Program {
                 .unwrap_or_else(|| panic!("{name}: unknown module {m}"));
         } else if let Some(c) = line.strip_prefix("// conformance-cases:") {
             cases.extend(c.split_whitespace().map(String::from));
-        } else if let Some(c) = line.strip_prefix("// conformance-ignore:") {
+        } else if let Some(rest) = line.strip_prefix("// conformance-ignore") {
+            let (server, c) = match rest.strip_prefix('(') {
+                Some(r) => {
+                    let (server, c) = r.split_once("):").unwrap_or_else(|| panic!("{name}: bad line {line}"));
+                    (Some(server.to_string()), c)
+                }
+                None => (None, rest.strip_prefix(':').unwrap_or_else(|| panic!("{name}: bad line {line}"))),
+            };
             let c = c.trim();
             let (case, reason) = c.split_once(' ').unwrap_or((c, ""));
-            ignored.push((case.to_string(), reason.trim().to_string()));
+            ignored.push((server, case.to_string(), reason.trim().to_string()));
         }
     }
     Program { source, name, module, cases, ignored }
 }
 
-/// Links one program (once per process, whatever the number of its cases).
+/// Links one program (once per process and server, whatever the number of its cases).
 fn build(p: &Program) -> Result<PathBuf, String> {
-    static BUILT: OnceLock<Mutex<std::collections::HashMap<String, Result<PathBuf, String>>>> = OnceLock::new();
+    type Built = std::collections::HashMap<(Variant, String), Result<PathBuf, String>>;
+    static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
     // Shims first (outside the map lock: generating may take a while and other programs wait on
     // the shims' own lock anyway).
     let obj = shim_object(p.module)?;
     let built = BUILT.get_or_init(Default::default);
     let mut map = built.lock().unwrap();
-    if let Some(r) = map.get(&p.name) {
+    let key = (harness::current(), p.name.clone());
+    if let Some(r) = map.get(&key) {
         return r.clone();
     }
-    let exe = work_dir().join(&p.name);
+    let exe = work_dir().join(format!("{}-{}", p.name, harness::current().suffix()));
     let mut cc = Command::new("nice");
     cc.arg("cc").args(CFLAGS).args(WARN).args(SANITIZE);
-    cc.arg("-I")
-        .arg(work_dir().join("gen"))
-        .arg("-I")
-        .arg(root().join("include"))
-        .arg("-I")
-        .arg(root().join("tests/conformance"));
+    cc.arg("-I").arg(gen_dir()).arg("-I").arg(root().join("include")).arg("-I").arg(root().join("tests/conformance"));
     cc.arg(&p.source).arg(&obj);
     cc.arg("-L").arg(work_dir()).arg("-lstdb_client").arg("-lpthread").arg(format!("-Wl,-rpath,{}", work_dir().display()));
     cc.arg("-o").arg(&exe);
     let r = run_cc(cc, &format!("compiling {}", p.source.display())).map(|_| exe);
-    map.insert(p.name.clone(), r.clone());
+    map.insert(key, r.clone());
     r
 }
 
@@ -187,7 +203,7 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> Result<Output, String>
 
 fn run_case(p: &Program, case: Option<&str>) -> Result<(), Failed> {
     let exe = build(p)?;
-    let db = stdb_testbed::Server::shared().publish(p.module).map_err(|e| format!("publishing {}: {e}", p.module))?;
+    let db = harness::try_publish(p.module).map_err(|e| format!("publishing {}: {e}", p.module))?;
     let home = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(&exe);
     if let Some(c) = case {
@@ -234,14 +250,20 @@ fn main() {
             if p.cases.is_empty() { vec![None] } else { p.cases.iter().cloned().map(Some).collect() };
         for case in cases {
             let label = case.clone().unwrap_or_else(|| p.name.clone());
-            let ignore = p.ignored.iter().find(|(c, _)| *c == label);
-            let name = match ignore {
-                Some((_, reason)) => format!("{}::{label} (ignored: {reason})", p.name),
-                None => format!("{}::{label}", p.name),
-            };
-            let trial = Trial::test(name, move || run_case(p, case.as_deref()));
-            trials.push(trial.with_ignored_flag(ignore.is_some()));
+            let case = case.clone();
+            let live = Live::with_result(format!("{}::{label}", p.name), move || run_case(p, case.as_deref()));
+            for mut trial in harness::trials(env!("CARGO_CRATE_NAME"), vec![live]) {
+                // An ignore line for every server, or for the one this instance runs on.
+                let ignore = p.ignored.iter().find(|(server, c, _)| {
+                    *c == label && server.as_ref().is_none_or(|s| trial.name().ends_with(&format!("::{s}")))
+                });
+                if let Some((_, _, reason)) = ignore {
+                    eprintln!("conformance: {} ignored: {reason}", trial.name());
+                    trial = trial.with_ignored_flag(true);
+                }
+                trials.push(trial);
+            }
         }
     }
-    libtest_mimic::run(&args, trials).exit();
+    harness::run_with_args(args, trials);
 }

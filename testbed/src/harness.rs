@@ -184,7 +184,11 @@ pub fn trials(binary: &str, tests: Vec<Live>) -> Vec<Trial> {
 /// Runs the trials with libtest's command line and exits. Says once, loudly, when the 2.x
 /// instances are skipped for lack of a server.
 pub fn run(trials: Vec<Trial>) -> ! {
-    let args = Arguments::from_args();
+    run_with_args(Arguments::from_args(), trials)
+}
+
+/// [`run`] with arguments the caller has adjusted (e.g. a default number of test threads).
+pub fn run_with_args(args: Arguments, trials: Vec<Trial>) -> ! {
     if !args.list && !have_2x() {
         eprintln!("!!! stdb-testbed: no SpacetimeDB 2.x server: the ::v2_8 tests are skipped; {HOW_TO_GET_2X}");
     }
