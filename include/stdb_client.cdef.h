@@ -16,8 +16,6 @@ enum { STDB_CONNECT_ERROR_TIMEOUT = 5 };
 enum { STDB_CONNECT_ERROR_CLOSED_BEFORE_IDENTITY = 6 };
 enum { STDB_CONNECT_ERROR_SCHEMA = 7 };
 enum { STDB_CONNECT_ERROR_INVALID_URI = 8 };
-enum { STDB_CALL_FULL_UPDATE = 0 };
-enum { STDB_CALL_NO_SUCCESS_NOTIFY = 1 };
 enum { STDB_EVENT_REDUCER = 0 };
 enum { STDB_EVENT_SUBSCRIBE_APPLIED = 1 };
 enum { STDB_EVENT_UNSUBSCRIBE_APPLIED = 2 };
@@ -36,6 +34,8 @@ enum { STDB_LOG_TRACE = 5 };
 enum { STDB_PROTOCOL_V1 = 1 };
 enum { STDB_PROTOCOL_V2 = 2 };
 enum { STDB_PROTOCOL_V3 = 3 };
+enum { STDB_CALL_FULL_UPDATE = 0 };
+enum { STDB_CALL_NO_SUCCESS_NOTIFY = 1 };
 enum { STDB_SUBSCRIPTION_PENDING = 0 };
 enum { STDB_SUBSCRIPTION_ACTIVE = 1 };
 enum { STDB_SUBSCRIPTION_UNSUBSCRIBING = 2 };
@@ -141,11 +141,6 @@ typedef struct stdb_metrics {
   uint64_t apply_total_us;
 } stdb_metrics;
 
-typedef void (*stdb_reducer_fn)(void *user_data,
-                                const struct stdb_connection *conn,
-                                const struct stdb_event *event,
-                                const struct stdb_reducer_event *reducer);
-
 typedef void (*stdb_one_off_fn)(void *user_data,
                                 const struct stdb_connection *conn,
                                 const char *error,
@@ -179,6 +174,18 @@ typedef void (*stdb_log_fn)(void *user_data,
                             size_t target_len,
                             const char *message,
                             size_t message_len);
+
+typedef void (*stdb_reducer_then_fn)(void *user_data,
+                                     const struct stdb_connection *conn,
+                                     const struct stdb_event *event,
+                                     const struct stdb_reducer_event *reducer,
+                                     const char *error,
+                                     size_t error_len);
+
+typedef void (*stdb_reducer_fn)(void *user_data,
+                                const struct stdb_connection *conn,
+                                const struct stdb_event *event,
+                                const struct stdb_reducer_event *reducer);
 
 typedef void (*stdb_procedure_fn)(void *user_data,
                                   const struct stdb_connection *conn,
@@ -307,30 +314,6 @@ stdb_result stdb_connection_token(const struct stdb_connection *conn, struct std
 
 stdb_result stdb_connection_metrics(const struct stdb_connection *conn, struct stdb_metrics *out);
 
-stdb_result stdb_connection_call_reducer(const struct stdb_connection *conn,
-                                         const char *reducer,
-                                         size_t reducer_len,
-                                         const uint8_t *args,
-                                         size_t args_len,
-                                         uint32_t flags,
-                                         uint32_t *out_request_id);
-
-stdb_result stdb_connection_on_reducer(const struct stdb_connection *conn,
-                                       const char *reducer,
-                                       size_t reducer_len,
-                                       stdb_reducer_fn callback,
-                                       void *user_data,
-                                       stdb_free_fn free_user_data,
-                                       uint64_t *out_id);
-
-stdb_result stdb_connection_on_any_reducer(const struct stdb_connection *conn,
-                                           stdb_reducer_fn callback,
-                                           void *user_data,
-                                           stdb_free_fn free_user_data,
-                                           uint64_t *out_id);
-
-stdb_result stdb_connection_remove_on_reducer(const struct stdb_connection *conn, uint64_t id);
-
 stdb_result stdb_connection_one_off_query(const struct stdb_connection *conn,
                                           const char *sql,
                                           size_t sql_len,
@@ -344,6 +327,9 @@ const struct stdb_reducer_event *stdb_event_reducer(const struct stdb_event *eve
 
 bool stdb_reducer_event_info(const struct stdb_reducer_event *reducer,
                              struct stdb_reducer_info *out);
+
+bool stdb_reducer_event_return_value(const struct stdb_reducer_event *reducer,
+                                     struct stdb_bytes *out);
 
 struct stdb_bytes stdb_event_error(const struct stdb_event *event);
 
@@ -384,6 +370,41 @@ stdb_result stdb_connection_builder_set_confirmed_reads(struct stdb_connection_b
                                                         int32_t confirmed);
 
 stdb_result stdb_connection_protocol(const struct stdb_connection *conn, int32_t *out);
+
+stdb_result stdb_connection_call_reducer(const struct stdb_connection *conn,
+                                         const char *reducer,
+                                         size_t reducer_len,
+                                         const uint8_t *args,
+                                         size_t args_len,
+                                         uint32_t flags,
+                                         uint32_t *out_request_id);
+
+stdb_result stdb_connection_call_reducer_then(const struct stdb_connection *conn,
+                                              const char *reducer,
+                                              size_t reducer_len,
+                                              const uint8_t *args,
+                                              size_t args_len,
+                                              uint32_t flags,
+                                              stdb_reducer_then_fn callback,
+                                              void *user_data,
+                                              stdb_free_fn free_user_data,
+                                              uint32_t *out_request_id);
+
+stdb_result stdb_connection_on_reducer(const struct stdb_connection *conn,
+                                       const char *reducer,
+                                       size_t reducer_len,
+                                       stdb_reducer_fn callback,
+                                       void *user_data,
+                                       stdb_free_fn free_user_data,
+                                       uint64_t *out_id);
+
+stdb_result stdb_connection_on_any_reducer(const struct stdb_connection *conn,
+                                           stdb_reducer_fn callback,
+                                           void *user_data,
+                                           stdb_free_fn free_user_data,
+                                           uint64_t *out_id);
+
+stdb_result stdb_connection_remove_on_reducer(const struct stdb_connection *conn, uint64_t id);
 
 stdb_result stdb_connection_call_procedure(const struct stdb_connection *conn,
                                            const char *name,

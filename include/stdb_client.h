@@ -56,16 +56,6 @@
 #define STDB_CONNECT_ERROR_INVALID_URI 8
 
 /*
- Reducer call flags: the caller hears about every outcome (default) …
- */
-#define STDB_CALL_FULL_UPDATE 0
-
-/*
- … or only about failures and changes to rows it subscribed to.
- */
-#define STDB_CALL_NO_SUCCESS_NOTIFY 1
-
-/*
  Kinds of `stdb_event` (values of `stdb_event_kind`).
  */
 #define STDB_EVENT_REDUCER 0
@@ -112,6 +102,16 @@
 #define STDB_PROTOCOL_V2 2
 
 #define STDB_PROTOCOL_V3 3
+
+/*
+ Reducer call flags: the caller hears about every outcome (default) …
+ */
+#define STDB_CALL_FULL_UPDATE 0
+
+/*
+ … or only about failures and changes to rows it subscribed to.
+ */
+#define STDB_CALL_NO_SUCCESS_NOTIFY 1
 
 /*
  Subscription states (`stdb_subscription_state`).
@@ -188,6 +188,7 @@ typedef int32_t stdb_result;
 typedef struct stdb_connection stdb_connection;
 
 /*
+ Connection settings, consumed by `stdb_connection_builder_build`.
  Connection settings, consumed by `stdb_connection_builder_build`.
  */
 typedef struct stdb_connection_builder stdb_connection_builder;
@@ -353,14 +354,6 @@ typedef struct stdb_metrics {
 } stdb_metrics;
 
 /*
- Called after a reducer run we are told about. Pointers are valid during the call only.
- */
-typedef void (*stdb_reducer_fn)(void *user_data,
-                                const struct stdb_connection *conn,
-                                const struct stdb_event *event,
-                                const struct stdb_reducer_event *reducer);
-
-/*
  Called with the result of a one-off query: on success `error` is NULL and `rows` holds the
  rows; on failure `error` is the server's message and `rows` is NULL. Valid during the call only.
  */
@@ -437,6 +430,28 @@ typedef void (*stdb_log_fn)(void *user_data,
                             size_t target_len,
                             const char *message,
                             size_t message_len);
+
+/*
+ Called once with the outcome of one reducer call (`stdb_connection_call_reducer_then`): the
+ server's answer as `reducer` (read it with `stdb_reducer_event_info`, the return value with
+ `stdb_reducer_event_return_value`; `error` is NULL), or, when no answer will come (the
+ connection ended or was lost first), `reducer` NULL and `error` saying why. Pointers are valid
+ during the call only.
+ */
+typedef void (*stdb_reducer_then_fn)(void *user_data,
+                                     const struct stdb_connection *conn,
+                                     const struct stdb_event *event,
+                                     const struct stdb_reducer_event *reducer,
+                                     const char *error,
+                                     size_t error_len);
+
+/*
+ Called after a reducer run we are told about. Pointers are valid during the call only.
+ */
+typedef void (*stdb_reducer_fn)(void *user_data,
+                                const struct stdb_connection *conn,
+                                const struct stdb_event *event,
+                                const struct stdb_reducer_event *reducer);
 
 /*
  Called with a procedure's outcome: on success `error` is NULL and `ret` holds the BSATN return
@@ -702,49 +717,6 @@ stdb_result stdb_connection_token(const struct stdb_connection *conn, struct std
 stdb_result stdb_connection_metrics(const struct stdb_connection *conn, struct stdb_metrics *out);
 
 /*
- Calls a reducer with BSATN arguments (its parameters concatenated). Sent at once, from this
- thread; any thread may call. The arguments are checked against the reducer's parameter types
- first: on mismatch (`STDB_ERR_INVALID_ARGUMENT`) nothing is sent. `out_request_id` may be NULL.
- */
-stdb_result stdb_connection_call_reducer(const struct stdb_connection *conn,
-                                         const char *reducer,
-                                         size_t reducer_len,
-                                         const uint8_t *args,
-                                         size_t args_len,
-                                         uint32_t flags,
-                                         uint32_t *out_request_id);
-
-/*
- Runs `callback` after each run of the named reducer we are told about (our own calls, failed
- ones included). `*out_id` (may be NULL) identifies it for `stdb_connection_remove_on_reducer`.
- `free_user_data` runs once when the callback is removed or the connection is dropped.
- Takes effect from the next event. `STDB_ERR_DISCONNECTED` once the connection has ended (the
- callback could never run; `free_user_data` runs at once).
- */
-stdb_result stdb_connection_on_reducer(const struct stdb_connection *conn,
-                                       const char *reducer,
-                                       size_t reducer_len,
-                                       stdb_reducer_fn callback,
-                                       void *user_data,
-                                       stdb_free_fn free_user_data,
-                                       uint64_t *out_id);
-
-/*
- Runs `callback` after every reducer event, whatever the reducer. As `stdb_connection_on_reducer`.
- */
-stdb_result stdb_connection_on_any_reducer(const struct stdb_connection *conn,
-                                           stdb_reducer_fn callback,
-                                           void *user_data,
-                                           stdb_free_fn free_user_data,
-                                           uint64_t *out_id);
-
-/*
- Removes a reducer callback (effective from the next event). `STDB_ERR_INVALID_ARGUMENT` if
- `id` is not registered.
- */
-stdb_result stdb_connection_remove_on_reducer(const struct stdb_connection *conn, uint64_t id);
-
-/*
  Runs a SQL query once; `callback` receives the rows (or the error) on a later tick. The cache
  is untouched. `free_user_data` runs once after the callback ran or can no longer run.
  */
@@ -778,6 +750,16 @@ const struct stdb_reducer_event *stdb_event_reducer(const struct stdb_event *eve
  */
 bool stdb_reducer_event_info(const struct stdb_reducer_event *reducer,
                              struct stdb_reducer_info *out);
+
+/*
+ The BSATN value a committed reducer returned (of the reducer's declared return type; empty for
+ `()`): writes it to `*out` and returns true. False (and `*out` untouched) when the protocol
+ carries no return value (v1, other clients' calls, failed calls) or a pointer is NULL.
+
+ Lifetime: `*out` borrows from `reducer`: valid during the callback only.
+ */
+bool stdb_reducer_event_return_value(const struct stdb_reducer_event *reducer,
+                                     struct stdb_bytes *out);
 
 /*
  The error text of a `STDB_EVENT_SUBSCRIBE_ERROR` event (UTF-8, not NUL-terminated); an empty
@@ -870,6 +852,67 @@ stdb_result stdb_connection_builder_set_confirmed_reads(struct stdb_connection_b
  `on_connect`.
  */
 stdb_result stdb_connection_protocol(const struct stdb_connection *conn, int32_t *out);
+
+/*
+ Calls a reducer with BSATN arguments (its parameters concatenated). Sent at once, from this
+ thread; any thread may call. The arguments are checked against the reducer's parameter types
+ first: on mismatch (`STDB_ERR_INVALID_ARGUMENT`) nothing is sent. `out_request_id` may be NULL.
+ */
+stdb_result stdb_connection_call_reducer(const struct stdb_connection *conn,
+                                         const char *reducer,
+                                         size_t reducer_len,
+                                         const uint8_t *args,
+                                         size_t args_len,
+                                         uint32_t flags,
+                                         uint32_t *out_request_id);
+
+/*
+ Like `stdb_connection_call_reducer`, and `callback` runs exactly once on a later tick, on the
+ ticking thread, with this call's outcome: after the cache has been updated and the
+ per-reducer callbacks have run, before the row callbacks. `free_user_data` runs once after it
+ ran or can no longer run (also when this function fails). `STDB_CALL_NO_SUCCESS_NOTIFY` is
+ refused on a v1 connection, where a successful call would never be reported.
+ */
+stdb_result stdb_connection_call_reducer_then(const struct stdb_connection *conn,
+                                              const char *reducer,
+                                              size_t reducer_len,
+                                              const uint8_t *args,
+                                              size_t args_len,
+                                              uint32_t flags,
+                                              stdb_reducer_then_fn callback,
+                                              void *user_data,
+                                              stdb_free_fn free_user_data,
+                                              uint32_t *out_request_id);
+
+/*
+ Runs `callback` after each run of the named reducer we are told about (our own calls, failed
+ ones included). `*out_id` (may be NULL) identifies it for `stdb_connection_remove_on_reducer`.
+ `free_user_data` runs once when the callback is removed or the connection is dropped.
+ Takes effect from the next event. `STDB_ERR_DISCONNECTED` once the connection has ended (the
+ callback could never run; `free_user_data` runs at once).
+ */
+stdb_result stdb_connection_on_reducer(const struct stdb_connection *conn,
+                                       const char *reducer,
+                                       size_t reducer_len,
+                                       stdb_reducer_fn callback,
+                                       void *user_data,
+                                       stdb_free_fn free_user_data,
+                                       uint64_t *out_id);
+
+/*
+ Runs `callback` after every reducer event, whatever the reducer. As `stdb_connection_on_reducer`.
+ */
+stdb_result stdb_connection_on_any_reducer(const struct stdb_connection *conn,
+                                           stdb_reducer_fn callback,
+                                           void *user_data,
+                                           stdb_free_fn free_user_data,
+                                           uint64_t *out_id);
+
+/*
+ Removes a reducer callback (effective from the next event). `STDB_ERR_INVALID_ARGUMENT` if
+ `id` is not registered.
+ */
+stdb_result stdb_connection_remove_on_reducer(const struct stdb_connection *conn, uint64_t id);
 
 /*
  Calls the procedure `name` with BSATN `args` (its parameters concatenated, checked against

@@ -19,7 +19,7 @@ mod runtime;
 pub mod schema;
 
 pub use connection::{
-    CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, ProcedureOutcome, ReconnectPolicy,
+    CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, ProcedureOutcome, ReconnectPolicy, ReducerThen,
     SubscriptionBuilder, SubscriptionHandle, SubscriptionState, TableHandle, TickReport,
 };
 pub use credentials::Credentials;

@@ -26,6 +26,8 @@ fn main() {
             all_three_compressions_deliver_the_same_rows: ALL,
             reducer_success_event_carries_everything: ALL,
             failed_reducer_reaches_the_caller_and_changes_nothing: ALL,
+            call_then_gets_each_calls_own_outcome_once: ALL,
+            call_then_is_told_when_no_result_can_come: ALL,
             bad_calls_are_rejected_before_anything_is_sent: ALL,
             no_success_notify_suppresses_only_success_without_subscription: ALL,
             caller_is_notified_without_any_subscription: ALL,
@@ -293,6 +295,102 @@ fn failed_reducer_reaches_the_caller_and_changes_nothing() {
     tick_for(&conn, Duration::from_millis(200));
     assert_eq!(conn.table("pk_u32").unwrap().count(), 0);
     assert_eq!(inserts.load(Ordering::SeqCst), 0);
+}
+
+/// `call_reducer_then`: each call's callback runs once, with that call's own outcome (a success,
+/// a reducer error, a rejected call), after the per-reducer callbacks and with the cache updated.
+fn call_then_gets_each_calls_own_outcome_once() {
+    let db = publish("sdk-test");
+    let conn = connect(&db);
+    subscribe(&conn, &["SELECT * FROM pk_u32"]);
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let l = log.clone();
+    conn.on_reducer("insert_pk_u32", move |_, _| l.lock().unwrap().push("on_reducer".into())).unwrap();
+    let outcomes = Arc::new(Mutex::new(Vec::<(u32, Status, Option<u64>)>::new()));
+    let then = |tag: u32| {
+        let (o, l) = (outcomes.clone(), log.clone());
+        move |ctx: &stdb_client::EventContext, r: Result<&stdb_client::ReducerEvent, &str>| {
+            let r = r.expect("a result");
+            l.lock().unwrap().push(format!("then {tag}"));
+            let rows = ctx.conn.table("pk_u32").map(|t| t.count() as u64).ok();
+            o.lock().unwrap().push((tag, r.status.clone(), rows));
+        }
+    };
+    let id1 = conn
+        .call_reducer_then("insert_pk_u32", Args::new().u32(1).i32(10).bytes(), CallReducerFlags::FullUpdate, then(1))
+        .unwrap();
+    let id2 = conn.call_reducer_then("fail", Args::new().str("nope").bytes(), CallReducerFlags::FullUpdate, then(2)).unwrap();
+    let id3 = conn
+        .call_reducer_then("insert_pk_u32", Args::new().u32(2).i32(20).bytes(), CallReducerFlags::FullUpdate, then(3))
+        .unwrap();
+    assert!(id1 < id2 && id2 < id3);
+    assert!(tick_until(&conn, || outcomes.lock().unwrap().len() == 3));
+    tick_for(&conn, Duration::from_millis(200));
+    let mut got = outcomes.lock().unwrap().clone();
+    got.sort_by_key(|o| o.0);
+    assert_eq!(got.len(), 3, "each callback exactly once: {got:?}");
+    assert_eq!(got[0].1, Status::Committed);
+    assert_eq!(got[1].1, Status::Failed("nope".into()));
+    assert_eq!(got[2].1, Status::Committed);
+    // The cache holds the call's rows when its callback runs.
+    assert!(got[0].2.unwrap() >= 1 && got[2].2.unwrap() == 2, "{got:?}");
+    let log = log.lock().unwrap().clone();
+    let first = log.iter().position(|e| e == "then 1").unwrap();
+    assert_eq!(log[first - 1], "on_reducer", "per-reducer callbacks run first: {log:?}");
+    // A call refused before sending never runs its callback.
+    let never = Arc::new(AtomicUsize::new(0));
+    let n = never.clone();
+    let refused = conn.call_reducer_then("insert_pk_u32", b"\x01", CallReducerFlags::FullUpdate, move |_, _| {
+        n.fetch_add(1, Ordering::SeqCst);
+    });
+    assert!(matches!(refused, Err(Error::InvalidArgument(_))), "{refused:?}");
+    if conn.protocol().unwrap().is_v2() {
+        // On v2 the flag is the server's business; the call is still answered.
+        let o = outcomes.clone();
+        conn.call_reducer_then(
+            "insert_pk_u32",
+            Args::new().u32(3).i32(30).bytes(),
+            CallReducerFlags::NoSuccessNotify,
+            move |_, r| {
+                o.lock().unwrap().push((4, r.unwrap().status.clone(), None));
+            },
+        )
+        .unwrap();
+        assert!(tick_until(&conn, || outcomes.lock().unwrap().len() == 4));
+    } else {
+        let r = conn.call_reducer_then(
+            "insert_pk_u32",
+            Args::new().u32(3).i32(30).bytes(),
+            CallReducerFlags::NoSuccessNotify,
+            |_, _| {},
+        );
+        assert!(matches!(r, Err(Error::InvalidArgument(_))), "v1 would never report success: {r:?}");
+    }
+    tick_for(&conn, Duration::from_millis(100));
+    assert_eq!(never.load(Ordering::SeqCst), 0);
+}
+
+/// A call whose answer can no longer come (the connection ended first) still gets its callback,
+/// once, with the reason.
+fn call_then_is_told_when_no_result_can_come() {
+    let db = publish("sdk-test");
+    let conn = connect(&db);
+    let outcome = Arc::new(Mutex::new(Vec::<Result<Status, String>>::new()));
+    let o = outcome.clone();
+    conn.call_reducer_then("insert_pk_u32", Args::new().u32(1).i32(1).bytes(), CallReducerFlags::FullUpdate, move |_, r| {
+        o.lock().unwrap().push(r.map(|r| r.status.clone()).map_err(str::to_owned));
+    })
+    .unwrap();
+    // Disconnect before ticking: the answer may or may not have been queued before the close.
+    conn.disconnect().unwrap();
+    assert!(tick_until(&conn, || !outcome.lock().unwrap().is_empty()));
+    tick_for(&conn, Duration::from_millis(100));
+    let got = outcome.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    match &got[0] {
+        Ok(status) => assert_eq!(*status, Status::Committed),
+        Err(why) => assert!(why.contains("connection ended"), "{why}"),
+    }
 }
 
 fn bad_calls_are_rejected_before_anything_is_sent() {

@@ -72,13 +72,20 @@ pub struct ProcedureOutcome {
 
 pub type ProcedureCallback = dyn FnOnce(&DbConnection, ProcedureOutcome) + Send;
 
-/// One of our reducer calls awaiting its result: for the round-trip time, and on v2 (whose
-/// `ReducerResult` names only the request id) for the reducer's name and arguments.
+/// The per-call callback of [`DbConnection::call_reducer_then`]: the reducer event of this call
+/// (committed, failed or out of energy), or `Err` with why no result will come (the connection
+/// ended or was lost first, or the server never answered it).
+pub type ReducerThen = dyn FnOnce(&EventContext, std::result::Result<&ReducerEvent, &str>) + Send;
+
+/// One of our reducer calls awaiting its result: for the round-trip time, on v2 (whose
+/// `ReducerResult` names only the request id) for the reducer's name and arguments, and for its
+/// per-call callback.
 struct PendingCall {
     request_id: u32,
     sent: Instant,
     reducer: Arc<str>,
     args: Bytes,
+    then: Option<Box<ReducerThen>>,
 }
 
 /// Calls awaiting a result, at most this many (v1 sends no result for some calls).
@@ -112,6 +119,8 @@ pub(crate) struct Inner {
     protocol: AtomicU8,
     /// Our reducer calls awaiting their result, oldest first (bounded).
     pending_calls: Mutex<VecDeque<PendingCall>>,
+    /// Per-call callbacks whose call can get no result, to be told so by the next tick.
+    lost_calls: Mutex<Vec<(Box<ReducerThen>, String)>>,
     one_off: Mutex<HashMap<u32, Box<OneOffCallback>>>,
     procedures: Mutex<HashMap<u32, Box<ProcedureCallback>>>,
     next_one_off: AtomicU32,
@@ -151,6 +160,7 @@ impl Inner {
             next_request_id: AtomicU32::new(1),
             protocol: AtomicU8::new(0),
             pending_calls: Mutex::new(VecDeque::new()),
+            lost_calls: Mutex::new(Vec::new()),
             one_off: Mutex::new(HashMap::new()),
             procedures: Mutex::new(HashMap::new()),
             next_one_off: AtomicU32::new(1),
@@ -284,6 +294,35 @@ impl DbConnection {
     /// The message is sent at once, from this thread. The arguments are checked against the
     /// reducer's parameter types first; on mismatch nothing is sent. Returns the request id.
     pub fn call_reducer(&self, reducer: &str, args: &[u8], flags: CallReducerFlags) -> Result<u32> {
+        self.call_reducer_inner(reducer, args, flags, None)
+    }
+
+    /// Like [`call_reducer`](Self::call_reducer), and `then` runs once on a later tick with this
+    /// call's outcome: its reducer event (after the cache has been updated and the per-reducer
+    /// callbacks have run, before the row callbacks), or `Err` with why no result will come.
+    /// `NoSuccessNotify` is refused on v1, where a successful call would never be reported.
+    pub fn call_reducer_then(
+        &self,
+        reducer: &str,
+        args: &[u8],
+        flags: CallReducerFlags,
+        then: impl FnOnce(&EventContext, std::result::Result<&ReducerEvent, &str>) + Send + 'static,
+    ) -> Result<u32> {
+        if flags == CallReducerFlags::NoSuccessNotify && self.protocol() == Some(Protocol::V1) {
+            return Err(Error::InvalidArgument(
+                "call_reducer_then with NoSuccessNotify: a v1 server would never report a successful call".into(),
+            ));
+        }
+        self.call_reducer_inner(reducer, args, flags, Some(Box::new(then)))
+    }
+
+    fn call_reducer_inner(
+        &self,
+        reducer: &str,
+        args: &[u8],
+        flags: CallReducerFlags,
+        then: Option<Box<ReducerThen>>,
+    ) -> Result<u32> {
         let schema = self.schema_required()?;
         let def = schema.reducer(reducer).ok_or_else(|| Error::UnknownReducer(reducer.to_owned()))?;
         if let Some(kind) = def.lifecycle {
@@ -302,18 +341,20 @@ impl DbConnection {
         // Recorded as pending before it is sent: the reply may be applied by another thread's
         // tick before `send` returns. Request ids are taken under the same lock, so the queue
         // stays in id order (the order `record_round_trip` relies on).
-        let request_id = {
+        let (request_id, evicted) = {
             let mut pending = lock(&self.inner.pending_calls);
-            if pending.len() >= MAX_PENDING_CALLS {
-                pending.pop_front();
-            }
+            let evicted = if pending.len() >= MAX_PENDING_CALLS { pending.pop_front() } else { None };
             let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
             let reducer: Arc<str> = def.name.as_str().into();
-            pending.push_back(PendingCall { request_id, sent: Instant::now(), reducer, args: args.clone() });
-            request_id
+            pending.push_back(PendingCall { request_id, sent: Instant::now(), reducer, args: args.clone(), then });
+            (request_id, evicted)
         };
+        if let Some(call) = evicted.filter(|c| c.then.is_some()) {
+            self.defer_lost_call(call, "more calls awaited a result than the client keeps track of");
+        }
         let request = ClientRequest::CallReducer { request_id, reducer: def.name.clone(), args, flags };
         if let Err(e) = self.send(request) {
+            // Not sent: the caller gets the error now, never the callback.
             lock(&self.inner.pending_calls).retain(|c| c.request_id != request_id);
             return Err(e);
         }
@@ -433,6 +474,7 @@ impl DbConnection {
     pub fn frame_tick_budget(&self, max_messages: usize, max_time: Option<Duration>) -> Result<TickReport> {
         let _guard = self.enter_tick()?;
         let start = Instant::now();
+        self.run_lost_calls();
         let mut report = TickReport::default();
         while report.processed < max_messages {
             if max_time.is_some_and(|t| start.elapsed() >= t) {
@@ -452,6 +494,7 @@ impl DbConnection {
     /// Applies at most one message, without blocking; returns whether one was applied.
     pub fn advance_one_message(&self) -> Result<bool> {
         let _guard = self.enter_tick()?;
+        self.run_lost_calls();
         match self.inner.link.pop() {
             Some(item) => {
                 self.handle(item);
@@ -558,6 +601,7 @@ impl DbConnection {
                 self.mark_ended();
                 subscription::end_all(self);
                 self.fail_one_off_queries("the connection ended before the answer arrived");
+                self.fail_pending_calls("the connection ended before the result arrived");
                 let cb = lock(&self.inner.lifecycle).on_disconnect.take();
                 if let Some(cb) = cb {
                     cb(self, e.as_ref());
@@ -566,6 +610,7 @@ impl DbConnection {
             Inbound::ConnectionLost(e) => {
                 log::warn!("connection lost, reconnecting: {e}");
                 self.fail_one_off_queries("the connection was lost before the answer arrived");
+                self.fail_pending_calls("the connection was lost before the result arrived; the call may or may not have run");
             }
             Inbound::Reconnected { identity, token, connection_id, protocol } => {
                 self.set_protocol(protocol);
@@ -597,13 +642,14 @@ impl DbConnection {
     fn apply(&self, parsed: Parsed) {
         match parsed {
             Parsed::Transaction { tables, event } => {
-                if let Some(r) = event.reducer_event() {
-                    self.record_round_trip(r);
-                }
+                let then = event.reducer_event().and_then(|r| self.match_v1_result(r));
                 let diffs = self.apply_rows(&tables);
                 if let Some(r) = event.reducer_event() {
                     if matches!(event, Event::Reducer(_)) || r.status != Status::Committed {
                         self.run_reducer_callbacks(&event, r);
+                    }
+                    if let Some(then) = then {
+                        then(&EventContext { conn: self, event: &event }, Ok(r));
                     }
                 }
                 self.run_row_callbacks(&event, diffs);
@@ -642,10 +688,13 @@ impl DbConnection {
                 }
             }
             Parsed::ReducerResult { request_id, timestamp, outcome, tables } => {
-                let event = self.reducer_result_event(request_id, timestamp, outcome);
+                let (event, then) = self.reducer_result_event(request_id, timestamp, outcome);
                 let diffs = self.apply_rows(&tables);
                 if let Some(r) = event.reducer_event() {
                     self.run_reducer_callbacks(&event, r);
+                    if let Some(then) = then {
+                        then(&EventContext { conn: self, event: &event }, Ok(r));
+                    }
                 }
                 self.run_row_callbacks(&event, diffs);
             }
@@ -692,22 +741,75 @@ impl DbConnection {
         }
     }
 
-    fn record_round_trip(&self, r: &ReducerEvent) {
-        if r.caller_connection_id != Some(self.connection_id()) || r.request_id == 0 {
-            return;
+    /// v1: finds the pending call a `TransactionUpdate` answers (ours, by request id), records its
+    /// round trip and returns its per-call callback. Results come back in call order, so older
+    /// calls still pending got none (NoSuccessNotify successes): they are dropped, and their
+    /// callbacks told so on the next tick.
+    fn match_v1_result(&self, r: &ReducerEvent) -> Option<Box<ReducerThen>> {
+        if r.caller_connection_id != Some(self.connection_id()) {
+            return None;
         }
         let mut pending = lock(&self.inner.pending_calls);
-        // Results come back in call order; older entries without a result (failures carry
-        // request id 0, NoSuccessNotify calls may get none) are dropped on the way.
-        while let Some(call) = pending.front() {
-            if call.request_id > r.request_id {
-                break;
+        let call = if r.request_id == 0 {
+            // A call the server rejected before running it may carry request id 0: the oldest
+            // pending call of the same reducer and arguments is the one.
+            let at = pending.iter().position(|c| *c.reducer == *r.reducer_name && c.args == r.args)?;
+            pending.remove(at)?
+        } else {
+            loop {
+                let call = pending.front()?;
+                if call.request_id > r.request_id {
+                    return None;
+                }
+                let call = pending.pop_front().expect("front exists");
+                if call.request_id == r.request_id {
+                    break call;
+                }
+                if let Some(then) = call.then {
+                    lock(&self.inner.lost_calls).push((then, "the server sent no result for this call".into()));
+                }
             }
-            let call = pending.pop_front().expect("front exists");
-            if call.request_id == r.request_id {
-                self.inner.link.counters.record_rtt(call.sent.elapsed().as_micros() as u64);
-                break;
-            }
+        };
+        drop(pending);
+        self.inner.link.counters.record_rtt(call.sent.elapsed().as_micros() as u64);
+        call.then
+    }
+
+    /// Tells a per-call callback, on the next tick, that its call will get no result.
+    fn defer_lost_call(&self, call: PendingCall, why: &str) {
+        if let Some(then) = call.then {
+            lock(&self.inner.lost_calls).push((then, why.to_owned()));
+        }
+    }
+
+    /// Runs the per-call callbacks of calls that will get no result (ticking thread).
+    fn run_lost_calls(&self) {
+        let lost = std::mem::take(&mut *lock(&self.inner.lost_calls));
+        if lost.is_empty() {
+            return;
+        }
+        let event = Event::UnknownTransaction(None);
+        let ctx = EventContext { conn: self, event: &event };
+        for (then, why) in lost {
+            then(&ctx, Err(&why));
+        }
+    }
+
+    /// The connection ended or was lost: no pending reducer call or procedure gets a result now.
+    fn fail_pending_calls(&self, why: &str) {
+        let calls: Vec<PendingCall> = lock(&self.inner.pending_calls).drain(..).collect();
+        for call in calls {
+            self.defer_lost_call(call, why);
+        }
+        self.run_lost_calls();
+        let procedures: Vec<_> = lock(&self.inner.procedures).drain().collect();
+        for (_, cb) in procedures {
+            let outcome = ProcedureOutcome {
+                result: Err(why.to_owned()),
+                timestamp: spacetimedb_lib::Timestamp::UNIX_EPOCH,
+                host_duration: spacetimedb_lib::TimeDuration::from_micros(0),
+            };
+            cb(self, outcome);
         }
     }
 
@@ -718,7 +820,7 @@ impl DbConnection {
         request_id: u32,
         timestamp: spacetimedb_lib::Timestamp,
         outcome: parse::ReducerOutcome,
-    ) -> Event {
+    ) -> (Event, Option<Box<ReducerThen>>) {
         let call = {
             let mut pending = lock(&self.inner.pending_calls);
             let at = pending.iter().position(|c| c.request_id == request_id);
@@ -726,7 +828,7 @@ impl DbConnection {
         };
         let Some(call) = call else {
             log::warn!("a reducer result for request id {request_id}, which this connection did not send");
-            return Event::UnknownTransaction(None);
+            return (Event::UnknownTransaction(None), None);
         };
         self.inner.link.counters.record_rtt(call.sent.elapsed().as_micros() as u64);
         let schema = self.schema();
@@ -749,11 +851,8 @@ impl DbConnection {
             host_duration: spacetimedb_lib::TimeDuration::from_micros(0),
             return_value,
         };
-        if def.is_some() {
-            Event::Reducer(reducer)
-        } else {
-            Event::UnknownTransaction(Some(reducer))
-        }
+        let event = if def.is_some() { Event::Reducer(reducer) } else { Event::UnknownTransaction(Some(reducer)) };
+        (event, call.then)
     }
 
     /// Applies a message's rows to the cache under the write lock; returns what changed for the

@@ -146,6 +146,26 @@ pub extern "C" fn stdb_reducer_event_info(reducer: *const stdb_reducer_event, ou
     })
 }
 
+/// The BSATN value a committed reducer returned (of the reducer's declared return type; empty for
+/// `()`): writes it to `*out` and returns true. False (and `*out` untouched) when the protocol
+/// carries no return value (v1, other clients' calls, failed calls) or a pointer is NULL.
+///
+/// Lifetime: `*out` borrows from `reducer`: valid during the callback only.
+#[no_mangle]
+pub extern "C" fn stdb_reducer_event_return_value(reducer: *const stdb_reducer_event, out: *mut stdb_bytes) -> bool {
+    boundary!(false, {
+        if reducer.is_null() || out.is_null() {
+            return false;
+        }
+        // SAFETY: as in `stdb_reducer_event_info`.
+        let r = unsafe { &*(reducer as *const ReducerEvent) };
+        let Some(value) = &r.return_value else { return false };
+        // SAFETY: `out` is non-null and the caller promises it is writable.
+        unsafe { out.write(view(value)) };
+        true
+    })
+}
+
 /// The error text of a `STDB_EVENT_SUBSCRIBE_ERROR` event (UTF-8, not NUL-terminated); an empty
 /// view for other events.
 #[no_mangle]

@@ -9,10 +9,12 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 pub(crate) mod boundary;
+pub mod builder;
 pub mod connection;
 pub mod event;
 pub mod misc;
 pub mod protocol;
+pub mod reducer;
 pub mod rows;
 pub mod subscription;
 pub mod table;

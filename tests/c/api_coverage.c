@@ -16,6 +16,8 @@ typedef struct {
     int threaded_inserts;
     char fail_message[64];
     int32_t last_event_kind;
+    int then_committed, then_failed;
+    int32_t protocol;
 } state_t;
 
 static void count_free(void *ud) { ((state_t *)ud)->freed++; }
@@ -103,6 +105,30 @@ static void on_any_reducer(void *ud, const stdb_connection *c, const stdb_event 
         s->failed_seen++;
     }
     s->any_reducer_calls++;
+}
+/* Per-call outcomes (stdb_connection_call_reducer_then). */
+static void on_then(void *ud, const stdb_connection *c, const stdb_event *e, const stdb_reducer_event *r, const char *err,
+                    size_t err_len) {
+    state_t *s = ud;
+    stdb_reducer_info info;
+    stdb_bytes ret = {0};
+    (void)c; (void)err_len;
+    CHECK(err == NULL && r != NULL && stdb_event_reducer(e) == r);
+    CHECK(stdb_reducer_event_info(r, &info));
+    if (s->protocol == STDB_PROTOCOL_V1) {
+        CHECK(!stdb_reducer_event_return_value(r, &ret)); /* v1 carries none */
+    }
+    if (info.status == STDB_STATUS_COMMITTED) {
+        if (s->protocol != STDB_PROTOCOL_V1) {
+            CHECK(stdb_reducer_event_return_value(r, &ret) && ret.len == 0); /* `()` */
+        }
+        s->then_committed++;
+    } else {
+        CHECK(info.status == STDB_STATUS_FAILED);
+        CHECK(info.error_message.len == 4 && memcmp(info.error_message.data, "oops", 4) == 0);
+        CHECK(!stdb_reducer_event_return_value(r, &ret));
+        s->then_failed++;
+    }
 }
 static void on_procedure(void *ud, const stdb_connection *c, const uint8_t *ret, size_t ret_len, const char *err,
                          size_t err_len, int64_t micros) {
@@ -200,6 +226,7 @@ int main(void) {
         int32_t protocol = 0;
         CHECK_OK(stdb_connection_protocol(conn, &protocol));
         CHECK(protocol == STDB_PROTOCOL_V3 || protocol == STDB_PROTOCOL_V1);
+        s.protocol = protocol;
         /* This module has no procedures: a clear error, nothing sent. */
         CHECK_RC(stdb_connection_call_procedure(conn, S("no_such_procedure"), NULL, 0, on_procedure, NULL, NULL, NULL),
                  STDB_ERR_UNKNOWN_REDUCER);
@@ -302,6 +329,24 @@ int main(void) {
     call_reducer(conn, "fail", &a);
     tick_until(conn, &s.failed_seen);
     CHECK(strcmp(s.fail_message, "bad things") == 0);
+    /* Per-call outcomes: a success and a failure, each to its own callback, user data freed once. */
+    {
+        int freed = s.freed;
+        uint32_t req = 0;
+        a.len = 0; args_u32(&a, 3); args_i32(&a, 30);
+        CHECK_OK(stdb_connection_call_reducer_then(conn, S("insert_pk_u32"), a.data, a.len, STDB_CALL_FULL_UPDATE, on_then, &s,
+                                                   count_free, &req));
+        CHECK(req > 0);
+        a.len = 0; args_str(&a, "oops");
+        CHECK_OK(stdb_connection_call_reducer_then(conn, S("fail"), a.data, a.len, STDB_CALL_FULL_UPDATE, on_then, &s,
+                                                   count_free, NULL));
+        tick_until(conn, &s.then_committed);
+        tick_until(conn, &s.then_failed);
+        CHECK(s.freed == freed + 2);
+        a.len = 0; args_u32(&a, 3);
+        call_reducer(conn, "delete_pk_u32", &a);
+        tick_until_count(conn, &s.deletes, 2);
+    }
 
     /* Cache reads: count, iterate, find (pk_u32's primary key is unique), btree. */
     CHECK(stdb_table_count(pk) == 1);
@@ -392,7 +437,7 @@ int main(void) {
         a.len = 0; args_u32(&a, 5); args_i32(&a, 5);
         call_reducer(conn, "insert_pk_u32", &a);
         tick_for(conn, 200);
-        CHECK(s.inserts == 2 && s.reducer_calls == 2); /* removed callbacks no longer run */
+        CHECK(s.inserts == 3 && s.reducer_calls == 3); /* removed callbacks no longer run */
         (void)any_id;
         (void)delete_id;
         (void)update_id;

@@ -14,6 +14,12 @@ typedef struct {
 } misuse_t;
 
 static void finalize(void *ud) { ((misuse_t *)ud)->finalized++; }
+static void count_frees(void *ud) { (*(int *)ud)++; }
+static void never_then(void *ud, const stdb_connection *c, const stdb_event *e, const stdb_reducer_event *r, const char *err,
+                       size_t err_len) {
+    (void)ud; (void)c; (void)e; (void)r; (void)err; (void)err_len;
+    CHECK(!"a refused call never runs its callback");
+}
 
 static void free_own_handle(void *ud, const stdb_connection *c, const stdb_event *e, const stdb_reducer_event *r) {
     misuse_t *m = ud;
@@ -201,6 +207,26 @@ int main(void) {
         CHECK_RC(stdb_connection_protocol(conn, NULL), STDB_ERR_NULL);
         CHECK_RC(stdb_connection_call_procedure(conn, S("p"), NULL, 0, NULL, NULL, NULL, NULL), STDB_ERR_NULL);
         CHECK_RC(stdb_connection_call_procedure(NULL, S("p"), NULL, 0, NULL, NULL, NULL, NULL), STDB_ERR_NULL);
+        CHECK(!stdb_reducer_event_return_value(NULL, NULL));
+        /* call_reducer_then: NULL callback, unknown reducer, bad flags, bad arguments: nothing is
+           sent and the user data is freed exactly once each time. */
+        {
+            int freed = 0;
+            CHECK_RC(stdb_connection_call_reducer_then(conn, S("insert_pk_u32"), NULL, 0, 0, NULL, &freed, count_frees, NULL),
+                     STDB_ERR_NULL);
+            CHECK_RC(stdb_connection_call_reducer_then(NULL, S("insert_pk_u32"), NULL, 0, 0, NULL, &freed, count_frees, NULL),
+                     STDB_ERR_NULL);
+            CHECK_RC(stdb_connection_call_reducer_then(conn, S("no_such_reducer"), NULL, 0, 0, never_then, &freed, count_frees,
+                                                       NULL),
+                     STDB_ERR_UNKNOWN_REDUCER);
+            CHECK_RC(stdb_connection_call_reducer_then(conn, S("insert_pk_u32"), NULL, 0, 9, never_then, &freed, count_frees,
+                                                       NULL),
+                     STDB_ERR_INVALID_ARGUMENT);
+            CHECK_RC(stdb_connection_call_reducer_then(conn, S("insert_pk_u32"), (const uint8_t *)"x", 1, 0, never_then, &freed,
+                                                       count_frees, NULL),
+                     STDB_ERR_INVALID_ARGUMENT);
+            CHECK(freed == 5);
+        }
         CHECK_RC(stdb_connection_builder_set_protocols(NULL, &protocol, 1), STDB_ERR_NULL);
         CHECK_RC(stdb_connection_builder_set_confirmed_reads(NULL, 1), STDB_ERR_NULL);
     }
