@@ -36,6 +36,7 @@ fn main() {
             // has neither light mode nor reducer info for others. Still run on 1.2.0 modules there.
             light_mode_other_clients_see_unknown_transactions: &[Variant::V1_2, Variant::V2_8M1],
             two_connections_in_one_process_are_independent: ALL,
+            a_thousand_connections_in_one_process_on_a_few_threads: BOTH,
             run_threaded_runs_callbacks_on_its_own_thread: ALL,
             disconnect_is_clean_and_later_calls_fail: ALL,
             ticking_from_a_callback_is_refused_not_deadlocked: ALL,
@@ -485,6 +486,56 @@ fn two_connections_in_one_process_are_independent() {
     assert_eq!(call(&b, "insert_pk_u32", Args::new().u32(9).i32(9)), Status::Committed);
     assert!(tick_until(&a, || a.table("pk_u32").unwrap().count() == 1));
     assert_eq!(b.table("pk_u32").unwrap().count(), 0, "b never subscribed");
+}
+
+/// The many-connections case: 1000 connections built in one process and ticked by one thread
+/// all connect, on the library's few runtime threads (not a thread per connection), and each
+/// is independently usable.
+fn a_thousand_connections_in_one_process_on_a_few_threads() {
+    const N: usize = 1000;
+    let open_files = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| l.lines().find(|l| l.starts_with("Max open files"))?.split_whitespace().nth(3)?.parse::<usize>().ok());
+    assert!(open_files.is_none_or(|n| n >= 2 * N), "this test needs {} open files: raise `ulimit -n`", 2 * N);
+    let db = publish("sdk-test");
+    let schema = sdk_test_schema(&db);
+    let connected = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(Mutex::new(Vec::<String>::new()));
+    let threads_before = thread_count();
+    let conns: Vec<DbConnection> = (0..N)
+        .map(|_| {
+            let (c, f) = (connected.clone(), failed.clone());
+            builder(&db)
+                .with_schema(schema.clone())
+                .on_connect(move |_, _, _, _| {
+                    c.fetch_add(1, Ordering::SeqCst);
+                })
+                .on_connect_error(move |_, e| f.lock().unwrap().push(e.to_string()))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while connected.load(Ordering::SeqCst) + failed.lock().unwrap().len() < N && std::time::Instant::now() < deadline {
+        for c in &conns {
+            c.frame_tick().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(failed.lock().unwrap().clone(), Vec::<String>::new());
+    assert_eq!(connected.load(Ordering::SeqCst), N);
+    // The shared runtime's workers (and its blocking pool, idle here: no schema fetch) serve them all.
+    let added = thread_count().saturating_sub(threads_before);
+    assert!(added < 32, "{added} threads for {N} connections");
+    let ids: std::collections::HashSet<_> = conns.iter().map(|c| c.connection_id()).collect();
+    assert_eq!(ids.len(), N, "every connection has its own id");
+    // The last one still works end to end.
+    assert_eq!(call(&conns[N - 1], "insert_pk_u32", Args::new().u32(1).i32(1)), Status::Committed);
+}
+
+/// Threads of this process (Linux).
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
 }
 
 fn run_threaded_runs_callbacks_on_its_own_thread() {
