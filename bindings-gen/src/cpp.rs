@@ -114,7 +114,8 @@ impl Cx<'_> {
 pub fn wrapper(m: &Module, opts: &Options) -> String {
     let cx = Cx { m, ns: m.prefix.clone(), p: m.prefix.clone() };
     let (p, ns, pu) = (&cx.p, &cx.ns, m.prefix.to_ascii_uppercase());
-    let mut s = crate::banner(m, opts, &format!("{p}.hpp"), "C++17 wrapper over the generated C bindings (header-only).");
+    let mut s =
+        format!("{}\n", crate::files::Banner::new(m, opts, "hpp", "C++17 wrapper over the generated C bindings (header-only)."));
     let _ = write!(
         s,
         r#"/*
