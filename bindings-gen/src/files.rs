@@ -82,7 +82,7 @@ pub struct CSource {
     banner: Banner,
     p: String,
     pu: String,
-    functions: Vec<String>,
+    functions: Vec<codec::Functions>,
     /// The schema JSON as C string literals, in chunks of at most 4000 bytes (ISO C only promises
     /// 4095 per literal), each chunk in lines of 100 bytes.
     schema_chunks: Vec<Vec<String>>,
@@ -100,7 +100,7 @@ impl CSource {
             banner: Banner::new(m, opts, "c", "C bindings for a SpacetimeDB module (implementation)."),
             p: m.prefix.clone(),
             pu: m.prefix.to_ascii_uppercase(),
-            functions: m.order.iter().map(|t| codec::functions(m, t).trim_end_matches('\n').to_string()).collect(),
+            functions: m.order.iter().map(|t| codec::Functions::new(m, t)).collect(),
             schema_chunks,
             tables: tables::source(m),
             reducers: reducers::source(m),
