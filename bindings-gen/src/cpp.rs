@@ -7,19 +7,9 @@
 //! frees, so a throw halfway leaks nothing) and C → C++ (`detail::from_c`, deep copies).
 
 use crate::model::{index_suffixes, Index, Kind, Module, Table, Ty, BUILTINS};
-use crate::names::{self, Names};
+use crate::names::{self, Locals, Names};
 use crate::Options;
 use std::fmt::Write;
-
-/// Locals and fixed parameters of the generated table methods; column parameters are renamed
-/// around them.
-const TABLE_LOCALS: &[&str] = &[
-    "found", "c", "key", "conn_", "db_", "lo", "hi", "lo_c", "hi_c", "lower", "upper", "key0", "key1", "key2", "key3", "key4",
-    "key5", "key6", "key7",
-];
-
-/// Locals and fixed parameters of the generated reducer calls.
-const REDUCER_LOCALS: &[&str] = &["c", "b", "flags", "conn_", "conn_obj_"];
 
 struct Cx<'a> {
     m: &'a Module,
@@ -587,7 +577,7 @@ private:
 
 /// C++ parameter names for a table's columns, clear of [`LOCALS`].
 fn col_params(t: &Table, cols: &[usize]) -> Vec<String> {
-    names::dedupe(cols.iter().map(|&c| t.columns[c].member.clone()).collect(), TABLE_LOCALS)
+    Locals::CPP_TABLE.dedupe(cols.iter().map(|&c| t.columns[c].member.clone()).collect())
 }
 
 /// Statements converting C++ parameter `name` (type `t`) into a C value usable as the C API's
@@ -719,7 +709,7 @@ fn index_methods(cx: &Cx, t: &Table, ix: &Index, ts: &str, rows_owned: &str) -> 
             pre.push_str(&p_);
             args.push(a);
         }
-        let bound_c = format!("::{}_{}", m.prefix, m.bound_stems.iter().find(|(b, _)| *b == ranged.ty).unwrap().1);
+        let bound_c = format!("::{}_{}", m.prefix, m.bound_stem(&ranged.ty));
         for (which, slot) in [("lower", "lo"), ("upper", "hi")] {
             let _ = write!(pre, "        {bound_c} {slot};\n        {slot}.kind = {which}.kind;\n");
             if ranged.ty == Ty::String {
@@ -810,7 +800,7 @@ fn db_and_reducers(cx: &Cx) -> String {
     s.push_str("/* Typed reducer calls and callbacks (`conn->reducers().NAME(args...)`). Arguments are encoded with the\n * generated C codecs; callbacks get decoded arguments (runs without decodable arguments are skipped). */\nclass Reducers {\npublic:\n");
     let names = reducer_names(m);
     for (r, (call, on)) in m.reducers.iter().zip(&names) {
-        let pn = names::dedupe(r.params.iter().map(|p| p.member.clone()).collect(), REDUCER_LOCALS);
+        let pn = Locals::CPP_REDUCER.dedupe(r.params.iter().map(|p| p.member.clone()).collect());
         let mut params: Vec<String> = r.params.iter().zip(&pn).map(|(prm, n)| cx.param(&prm.ty, n)).collect();
         params.push("uint32_t flags = STDB_CALL_FULL_UPDATE".into());
         let name_lit = crate::ctypes::c_lit(&r.name);

@@ -200,16 +200,38 @@ pub fn api_param(m: &Module, t: &Ty, name: &str) -> String {
     }
 }
 
-/// Statements that store API parameter `name` into the value `dst` (an lvalue of the C type),
-/// borrowing (no copies of heap data). Pointer parameters are checked for NULL (`on_null`).
-pub fn api_param_store(m: &Module, t: &Ty, name: &str, dst: &str, on_null: &str) -> String {
-    if t.is_scalar(m) {
-        format!("    {dst} = {name};\n")
-    } else if *t == Ty::String {
-        // NULL is not the empty string: it is refused, with a last error, like any NULL argument.
-        format!("    if (!{name}) {on_null}\n    {dst}.data = (char *){name};\n    {dst}.len = strlen({name});\n")
-    } else {
-        format!("    if (!{name}) {on_null}\n    {dst} = *{name};\n")
+/// How an API parameter is passed: scalars by value, strings as NUL-terminated `const char *`,
+/// everything else by `const T *` (see [`api_param`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    Value,
+    String,
+    Pointer,
+}
+
+impl Pass {
+    pub fn of(m: &Module, t: &Ty) -> Pass {
+        if t.is_scalar(m) {
+            Pass::Value
+        } else if *t == Ty::String {
+            Pass::String
+        } else {
+            Pass::Pointer
+        }
+    }
+}
+
+/// An API parameter `name` to be stored into the C value `dst` by the `store_arg` macro of
+/// `templates/c/macros.c` (borrowing: no copies of heap data; NULL pointers are refused).
+pub struct ApiArg {
+    pub name: String,
+    pub dst: String,
+    pub pass: Pass,
+}
+
+impl ApiArg {
+    pub fn new(m: &Module, t: &Ty, name: &str, dst: &str) -> ApiArg {
+        ApiArg { name: name.to_string(), dst: dst.to_string(), pass: Pass::of(m, t) }
     }
 }
 

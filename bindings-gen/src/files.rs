@@ -54,8 +54,8 @@ pub struct CHeader {
     builtins: Vec<ctypes::Prototypes>,
     definitions: Vec<ctypes::Definition>,
     prototypes: Vec<ctypes::Prototypes>,
-    tables: String,
-    reducers: String,
+    tables: tables::TablesHeader,
+    reducers: reducers::ReducersHeader,
 }
 
 impl CHeader {
@@ -69,8 +69,8 @@ impl CHeader {
             builtins: BUILTINS.iter().map(|(t, _)| ctypes::Prototypes::new(m, t)).collect(),
             definitions: m.order.iter().map(|t| ctypes::Definition::new(m, t)).collect(),
             prototypes: m.order.iter().map(|t| ctypes::Prototypes::new(m, t)).collect(),
-            tables: tables::header(m),
-            reducers: reducers::header(m),
+            tables: tables::TablesHeader::new(m),
+            reducers: reducers::ReducersHeader::new(m),
         }
     }
 }
@@ -86,8 +86,8 @@ pub struct CSource {
     /// The schema JSON as C string literals, in chunks of at most 4000 bytes (ISO C only promises
     /// 4095 per literal), each chunk in lines of 100 bytes.
     schema_chunks: Vec<Vec<String>>,
-    tables: String,
-    reducers: String,
+    tables: tables::TablesSource,
+    reducers: reducers::ReducersSource,
 }
 
 impl CSource {
@@ -102,8 +102,8 @@ impl CSource {
             pu: m.prefix.to_ascii_uppercase(),
             functions: m.order.iter().map(|t| codec::Functions::new(m, t)).collect(),
             schema_chunks,
-            tables: tables::source(m),
-            reducers: reducers::source(m),
+            tables: tables::TablesSource::new(m),
+            reducers: reducers::ReducersSource::new(m),
         }
     }
 }

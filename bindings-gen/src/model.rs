@@ -5,7 +5,7 @@
 //! `is_identity`, `as_option`, …): Identity, ConnectionId, Timestamp, TimeDuration, Option and
 //! ScheduleAt never become generated structs; they map to fixed C types.
 
-use crate::names::{self, Names};
+use crate::names::{self, Locals, Names};
 use spacetimedb_lib::db::raw_def::v9::{RawConstraintDataV9, RawIndexAlgorithm, RawModuleDefV9, TableAccess};
 use spacetimedb_sats::{AlgebraicType, ProductType, SumType};
 use std::collections::HashMap;
@@ -486,30 +486,13 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
         let base = names::sanitize(&name);
         let stem = b.names.claim_reducer(&base);
         let mut params = Vec::new();
-        let members = names::dedupe(
+        let members = Locals::C_REDUCER.dedupe(
             r.params
                 .elements
                 .iter()
                 .enumerate()
                 .map(|(i, e)| names::member(e.name.as_deref().unwrap_or(&format!("arg{i}"))))
                 .collect(),
-            &[
-                "conn",
-                "flags",
-                "callback",
-                "user_data",
-                "free_user_data",
-                "out_id",
-                "event",
-                "reducer",
-                "args",
-                "buf",
-                "rc",
-                "info",
-                "c",
-                "self",
-                "fn",
-            ],
         );
         for (i, (e, member)) in r.params.elements.iter().zip(members).enumerate() {
             let pname = e.name.as_deref().map(str::to_owned).unwrap_or_else(|| format!("arg{i}"));
@@ -996,6 +979,11 @@ impl Module {
             Ty::ConnectionId => "stdb_connection_id".into(),
             _ => self.fstem(t),
         }
+    }
+
+    /// The stem of the typed range bound for index columns of type `t` (`bound_u32`).
+    pub fn bound_stem(&self, t: &Ty) -> &str {
+        &self.bound_stems.iter().find(|(b, _)| b == t).expect("a bound stem for every index column type").1
     }
 
     pub fn cpp_type_name(&self, i: usize) -> &str {

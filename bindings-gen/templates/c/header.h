@@ -62,7 +62,11 @@ int32_t {{ p }}_schema_json({{ p }}_buffer *out);
  * code was compiled against ({{ pu }}_ERR_ABI_MISMATCH if not). */
 int32_t {{ p }}_register(stdb_connection_builder *builder);
 
-{{ tables }}{{ reducers }}#endif /* {{ pu }}_CODEC_ONLY */
+{{ tables }}
+
+{{ reducers }}
+
+#endif /* {{ pu }}_CODEC_ONLY */
 
 #ifdef __cplusplus
 } /* extern "C" */

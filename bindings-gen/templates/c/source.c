@@ -35,7 +35,9 @@ int32_t {{ p }}_schema_json({{ p }}_buffer *out) {
 
 #ifndef {{ pu }}_CODEC_ONLY
 
-{{ tables }}int32_t {{ p }}_register(stdb_connection_builder *builder) {
+{{ tables }}
+
+int32_t {{ p }}_register(stdb_connection_builder *builder) {
     {{ p }}_buffer json;
     int32_t rc;
     if (!builder) {
@@ -58,5 +60,7 @@ int32_t {{ p }}_schema_json({{ p }}_buffer *out) {
     return rc;
 }
 
-{{ reducers }}#endif /* {{ pu }}_CODEC_ONLY */
+{{ reducers }}
+
+#endif /* {{ pu }}_CODEC_ONLY */
 
