@@ -115,7 +115,7 @@ pub fn generate(raw: &RawModuleDefV9, opts: &Options) -> Result<Output, String> 
         prefix: opts.prefix.clone(),
         header: render(&files::CHeader::new(&m, opts))?,
         source: render(&files::CSource::new(&m, opts))?,
-        cpp: cpp::wrapper(&m, opts),
+        cpp: render(&cpp::Wrapper::new(&m, opts))?,
     })
 }
 
