@@ -6,8 +6,8 @@
 
 use crate::ctypes::{c_lit, comment_text, describe};
 use crate::model::{Field, Kind, Module, Ty, Variant};
+use crate::render::display_by_kind;
 use askama::Template;
-use std::fmt;
 
 /// What every type's functions are named after. Each template struct derefs to it, so the
 /// templates say `{{ fstem }}`, `{{ p }}` (askama's idiom for fields shared by templates).
@@ -184,14 +184,4 @@ macro_rules! deref_to_common {
 }
 deref_to_common!(ArrayFunctions, OptionFunctions, ProductFunctions, EnumFunctions, SumFunctions);
 
-impl fmt::Display for Functions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Functions::Array(t) => t.fmt(f),
-            Functions::Option(t) => t.fmt(f),
-            Functions::Product(t) => t.fmt(f),
-            Functions::Enum(t) => t.fmt(f),
-            Functions::Sum(t) => t.fmt(f),
-        }
-    }
-}
+display_by_kind!(Functions { Array, Option, Product, Enum, Sum });

@@ -16,9 +16,9 @@ use crate::ctypes::{c_lit, comment_text, describe};
 use crate::files::Banner;
 use crate::model::{index_suffixes, Index, Kind, Module, Table, Ty};
 use crate::names::{self, Locals, Names};
+use crate::render::display_by_kind;
 use crate::Options;
 use askama::Template;
-use std::fmt;
 
 struct Cx<'a> {
     m: &'a Module,
@@ -150,19 +150,6 @@ impl Wrapper {
             reducers: ReducersClass::new(&cx),
         }
     }
-}
-
-/// Renders one of several templates (the kinds of one construct).
-macro_rules! display_by_kind {
-    ($name:ident { $($kind:ident),* }) => {
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self {
-                    $($name::$kind(t) => t.fmt(f),)*
-                }
-            }
-        }
-    };
 }
 
 // ---- Module types -------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 //! prototypes of their functions.
 
 use crate::model::{Kind, Module, Ty, Variant};
+use crate::render::display_by_kind;
 use askama::Template;
-use std::fmt::{self, Write};
+use std::fmt::Write;
 
 /// A C string literal (with quotes) holding `s` byte for byte. Non-printable and non-ASCII bytes
 /// become 3-digit octal escapes; `?` is escaped so no trigraph can form.
@@ -159,17 +160,7 @@ impl Definition {
     }
 }
 
-impl fmt::Display for Definition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Definition::Array(d) => d.fmt(f),
-            Definition::Option(d) => d.fmt(f),
-            Definition::Product(d) => d.fmt(f),
-            Definition::Enum(d) => d.fmt(f),
-            Definition::Sum(d) => d.fmt(f),
-        }
-    }
-}
+display_by_kind!(Definition { Array, Option, Product, Enum, Sum });
 
 /// The six prototypes every type has (`templates/c/prototypes.h`).
 #[derive(Template)]

@@ -15,8 +15,10 @@ pub mod input;
 pub mod model;
 pub mod names;
 pub mod reducers;
+mod render;
 pub mod tables;
 
+use render::render;
 use spacetimedb_lib::db::raw_def::v9::RawModuleDefV9;
 
 pub use model::Module;
@@ -117,8 +119,4 @@ pub fn generate(raw: &RawModuleDefV9, opts: &Options) -> Result<Output, String> 
         source: render(&files::CSource::new(&m, opts))?,
         cpp: render(&cpp::Wrapper::new(&m, opts))?,
     })
-}
-
-fn render(t: &impl askama::Template) -> Result<String, String> {
-    t.render().map_err(|e| format!("rendering a template: {e}"))
 }

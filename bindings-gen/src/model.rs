@@ -1050,3 +1050,40 @@ impl Module {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixed C templates define file-scope identifiers of their own (`{{ p }}_buffer`,
+    /// `{{ p }}_u128_from_string`, …); each must be reserved before module names are chosen, or
+    /// a module type called `buffer` would collide with it.
+    #[test]
+    fn every_identifier_of_the_fixed_c_code_is_reserved() {
+        let templates = [
+            ("runtime.h", include_str!("../templates/c/runtime.h")),
+            ("runtime.c", include_str!("../templates/c/runtime.c")),
+            ("source.c", include_str!("../templates/c/source.c")),
+            ("tables.h", include_str!("../templates/c/tables.h")),
+            ("tables.c", include_str!("../templates/c/tables.c")),
+            ("reducers.c", include_str!("../templates/c/reducers.c")),
+        ];
+        let reserved = |id: &str| {
+            FIXED_API.contains(&id)
+                || BUILTINS
+                    .iter()
+                    .any(|(_, stem)| id == *stem || TYPE_SUFFIXES.iter().any(|suffix| id.strip_suffix(suffix) == Some(stem)))
+        };
+        let mut missing = Vec::new();
+        for (file, text) in templates {
+            for (at, _) in text.match_indices("{{ p }}_") {
+                let rest = &text[at + "{{ p }}_".len()..];
+                let id: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !id.is_empty() && !reserved(&id) {
+                    missing.push(format!("{file}: {id}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "identifiers of the fixed C code missing from FIXED_API: {missing:?}");
+    }
+}
