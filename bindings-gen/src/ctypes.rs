@@ -1,14 +1,21 @@
 //! C declarations of module types (structs, enums, tagged unions, options, arrays) and the
 //! prototypes of their functions.
 
-use crate::model::{Kind, Module, Ty};
+use crate::model::{Kind, Module, Ty, Variant};
+use crate::render::display_by_kind;
+use askama::Template;
 use std::fmt::Write;
 
 /// A C string literal (with quotes) holding `s` byte for byte. Non-printable and non-ASCII bytes
 /// become 3-digit octal escapes; `?` is escaped so no trigraph can form.
 pub fn c_lit(s: &str) -> String {
+    c_lit_bytes(s.as_bytes())
+}
+
+/// [`c_lit`] of any bytes (a slice of a string may end inside a UTF-8 sequence).
+pub fn c_lit_bytes(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
-    for &b in s.as_bytes() {
+    for &b in bytes {
         match b {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
@@ -46,78 +53,130 @@ pub fn describe(m: &Module, t: &Ty) -> String {
     }
 }
 
-/// The typedef of one non-builtin type.
-pub fn definition(m: &Module, t: &Ty) -> String {
-    let name = m.c_type(t);
-    let mut s = String::new();
-    match t {
-        Ty::Array(e) => {
-            let _ = writeln!(s, "/* {} */", comment_text(&describe(m, t)));
-            let _ = writeln!(s, "typedef struct {name} {{\n    {} *data;\n    size_t len;\n}} {name};", m.c_type(e));
-        }
-        Ty::Option(e) => {
-            let _ = writeln!(s, "/* {} */", comment_text(&describe(m, t)));
-            let _ = writeln!(s, "typedef struct {name} {{\n    bool has_value;\n    {} value;\n}} {name};", m.c_type(e));
-        }
-        Ty::Named(i) => {
-            let n = &m.named[*i];
-            match &n.kind {
-                Kind::Product(fields) => {
-                    let _ = writeln!(s, "/* {} (product) */", comment_text(&n.display_name));
-                    let _ = writeln!(s, "typedef struct {name} {{");
-                    if fields.is_empty() {
-                        s.push_str("    uint8_t unused_; /* C structs cannot be empty */\n");
-                    }
-                    for f in fields {
-                        let note = if f.member != f.name { format!(" /* {} */", comment_text(&f.name)) } else { String::new() };
-                        let _ = writeln!(s, "    {} {};{note}", m.c_type(&f.ty), f.member);
-                    }
-                    let _ = writeln!(s, "}} {name};");
-                }
-                Kind::Enum(vs) => {
-                    let _ = writeln!(s, "/* {} (enum; BSATN: one tag byte) */", comment_text(&n.display_name));
-                    let _ = writeln!(s, "typedef enum {name} {{");
-                    for (k, v) in vs.iter().enumerate() {
-                        let comma = if k + 1 < vs.len() { "," } else { "" };
-                        let _ = writeln!(s, "    {}_{} = {k}{comma}", m.prefix, v.enumerator);
-                    }
-                    let _ = writeln!(s, "}} {name};");
-                }
-                Kind::Sum(vs) => {
-                    let _ =
-                        writeln!(s, "/* {} (sum; `tag` says which member of `value` is set) */", comment_text(&n.display_name));
-                    let _ = writeln!(s, "typedef enum {name}_tag {{");
-                    for (k, v) in vs.iter().enumerate() {
-                        let comma = if k + 1 < vs.len() { "," } else { "" };
-                        let _ = writeln!(s, "    {}_{} = {k}{comma}", m.prefix, v.enumerator);
-                    }
-                    let _ = writeln!(s, "}} {name}_tag;");
-                    let _ = writeln!(s, "typedef struct {name} {{\n    {name}_tag tag;\n    union {{");
-                    for v in vs.iter().filter(|v| v.ty != Ty::Unit) {
-                        let _ = writeln!(s, "        {} {};", m.c_type(&v.ty), v.member);
-                    }
-                    let _ = writeln!(s, "    }} value;\n}} {name};");
-                }
-            }
-        }
-        _ => unreachable!("builtins are defined by the runtime"),
-    }
-    s
+/// A member of a C struct: `original` is the module's name when the member had to be renamed.
+pub struct CField {
+    c_type: String,
+    member: String,
+    original: Option<String>,
 }
 
-/// The prototypes every type has.
-pub fn prototypes(m: &Module, t: &Ty) -> String {
-    let f = m.fstem(t);
-    let c = m.c_type(t);
-    format!(
-        "int32_t {f}_encode({p}_buffer *buf, const {c} *v);\n\
-         int32_t {f}_decode({p}_reader *r, {c} *out);\n\
-         int32_t {f}_from_bsatn(const uint8_t *data, size_t len, {c} *out);\n\
-         void {f}_free({c} *v);\n\
-         bool {f}_eq(const {c} *a, const {c} *b);\n\
-         size_t {f}_format(const {c} *v, char *buf, size_t cap);\n",
-        p = m.prefix
-    )
+/// A variant of a C enum or tagged union: `c_type` is its payload's (none for unit variants).
+pub struct CVariant {
+    enumerator: String,
+    member: String,
+    c_type: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "c/types/array.h", escape = "none")]
+pub struct ArrayDefinition {
+    description: String,
+    name: String,
+    elem: String,
+}
+
+#[derive(Template)]
+#[template(path = "c/types/option.h", escape = "none")]
+pub struct OptionDefinition {
+    description: String,
+    name: String,
+    elem: String,
+}
+
+#[derive(Template)]
+#[template(path = "c/types/product.h", escape = "none")]
+pub struct ProductDefinition {
+    description: String,
+    name: String,
+    fields: Vec<CField>,
+}
+
+#[derive(Template)]
+#[template(path = "c/types/enum.h", escape = "none")]
+pub struct EnumDefinition {
+    description: String,
+    name: String,
+    variants: Vec<CVariant>,
+}
+
+#[derive(Template)]
+#[template(path = "c/types/sum.h", escape = "none")]
+pub struct SumDefinition {
+    description: String,
+    name: String,
+    variants: Vec<CVariant>,
+}
+
+/// The typedef of one non-builtin type: one template per kind of type.
+pub enum Definition {
+    Array(ArrayDefinition),
+    Option(OptionDefinition),
+    Product(ProductDefinition),
+    Enum(EnumDefinition),
+    Sum(SumDefinition),
+}
+
+impl Definition {
+    pub fn new(m: &Module, t: &Ty) -> Definition {
+        let name = m.c_type(t);
+        let variants = |vs: &[Variant]| -> Vec<CVariant> {
+            vs.iter()
+                .map(|v| CVariant {
+                    enumerator: format!("{}_{}", m.prefix, v.enumerator),
+                    member: v.member.clone(),
+                    c_type: (v.ty != Ty::Unit).then(|| m.c_type(&v.ty)),
+                })
+                .collect()
+        };
+        match t {
+            Ty::Array(e) => {
+                Definition::Array(ArrayDefinition { description: comment_text(&describe(m, t)), name, elem: m.c_type(e) })
+            }
+            Ty::Option(e) => {
+                Definition::Option(OptionDefinition { description: comment_text(&describe(m, t)), name, elem: m.c_type(e) })
+            }
+            Ty::Named(i) => {
+                let n = &m.named[*i];
+                let description = comment_text(&n.display_name);
+                match &n.kind {
+                    Kind::Product(fields) => Definition::Product(ProductDefinition {
+                        description,
+                        name,
+                        fields: fields
+                            .iter()
+                            .map(|f| CField {
+                                c_type: m.c_type(&f.ty),
+                                member: f.member.clone(),
+                                original: (f.member != f.name).then(|| comment_text(&f.name)),
+                            })
+                            .collect(),
+                    }),
+                    Kind::Enum(vs) => Definition::Enum(EnumDefinition { description, name, variants: variants(vs) }),
+                    Kind::Sum(vs) => Definition::Sum(SumDefinition { description, name, variants: variants(vs) }),
+                }
+            }
+            _ => unreachable!("builtins are defined by the runtime"),
+        }
+    }
+}
+
+display_by_kind!(Definition { Array, Option, Product, Enum, Sum });
+
+/// The six prototypes every type has (`templates/c/prototypes.h`).
+#[derive(Template)]
+#[template(path = "c/prototypes.h", escape = "none")]
+pub struct Prototypes {
+    p: String,
+    /// The prefixed stem of the functions.
+    f: String,
+    /// The C type.
+    c: String,
+}
+
+impl Prototypes {
+    pub fn new(m: &Module, t: &Ty) -> Prototypes {
+        Prototypes { p: m.prefix.clone(), f: m.fstem(t), c: m.c_type(t) }
+    }
 }
 
 /// A parameter of a table or reducer function: scalars by value, strings as `const char *`
@@ -132,16 +191,38 @@ pub fn api_param(m: &Module, t: &Ty, name: &str) -> String {
     }
 }
 
-/// Statements that store API parameter `name` into the value `dst` (an lvalue of the C type),
-/// borrowing (no copies of heap data). Pointer parameters are checked for NULL (`on_null`).
-pub fn api_param_store(m: &Module, t: &Ty, name: &str, dst: &str, on_null: &str) -> String {
-    if t.is_scalar(m) {
-        format!("    {dst} = {name};\n")
-    } else if *t == Ty::String {
-        // NULL is not the empty string: it is refused, with a last error, like any NULL argument.
-        format!("    if (!{name}) {on_null}\n    {dst}.data = (char *){name};\n    {dst}.len = strlen({name});\n")
-    } else {
-        format!("    if (!{name}) {on_null}\n    {dst} = *{name};\n")
+/// How an API parameter is passed: scalars by value, strings as NUL-terminated `const char *`,
+/// everything else by `const T *` (see [`api_param`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    Value,
+    String,
+    Pointer,
+}
+
+impl Pass {
+    pub fn of(m: &Module, t: &Ty) -> Pass {
+        if t.is_scalar(m) {
+            Pass::Value
+        } else if *t == Ty::String {
+            Pass::String
+        } else {
+            Pass::Pointer
+        }
+    }
+}
+
+/// An API parameter `name` to be stored into the C value `dst` by the `store_arg` macro of
+/// `templates/c/macros.c` (borrowing: no copies of heap data; NULL pointers are refused).
+pub struct ApiArg {
+    pub name: String,
+    pub dst: String,
+    pub pass: Pass,
+}
+
+impl ApiArg {
+    pub fn new(m: &Module, t: &Ty, name: &str, dst: &str) -> ApiArg {
+        ApiArg { name: name.to_string(), dst: dst.to_string(), pass: Pass::of(m, t) }
     }
 }
 

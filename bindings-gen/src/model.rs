@@ -5,8 +5,10 @@
 //! `is_identity`, `as_option`, …): Identity, ConnectionId, Timestamp, TimeDuration, Option and
 //! ScheduleAt never become generated structs; they map to fixed C types.
 
-use crate::names::{self, Names};
-use spacetimedb_lib::db::raw_def::v9::{RawConstraintDataV9, RawIndexAlgorithm, RawModuleDefV9, TableAccess};
+use crate::names::{self, Locals, Names};
+use spacetimedb_lib::db::raw_def::v9::{
+    RawConstraintDataV9, RawIndexAlgorithm, RawModuleDefV9, RawReducerDefV9, RawTableDefV9, TableAccess,
+};
 use spacetimedb_sats::{AlgebraicType, ProductType, SumType};
 use std::collections::HashMap;
 
@@ -343,6 +345,7 @@ pub const CPP_FIXED: &[&str] = &[
     "std",
 ];
 
+/// The model under construction: the named types found so far and the names claimed.
 struct Builder<'a> {
     raw: &'a RawModuleDefV9,
     named: Vec<Named>,
@@ -354,46 +357,87 @@ struct Builder<'a> {
 }
 
 /// Builds the model. `prefix` must already be a valid C identifier.
+///
+/// Names are claimed in a fixed order — builtins, module types, tables, reducers, helper types —
+/// so the same schema always gives the same identifiers.
 pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<Module, String> {
-    let mut names = Names::default();
-    names.reserve(FIXED_API);
-    for (_, stem) in BUILTINS {
-        names.claim(stem, TYPE_SUFFIXES);
+    let mut b = Builder::new(raw);
+    b.intern_typespace()?;
+    let tables = b.tables()?;
+    let (reducers, lifecycle_reducers) = b.reducers()?;
+    let Builder { named, mut names, .. } = b;
+    let mut m = Module {
+        prefix: prefix.to_string(),
+        named,
+        order: Vec::new(),
+        tables,
+        reducers,
+        lifecycle_reducers,
+        stems: HashMap::new(),
+        bound_stems: Vec::new(),
+        schema_json,
+        cpp_type_names: HashMap::new(),
+    };
+    // Recursion first (a clear message), then every Ref can be inlined.
+    check_recursion(&m)?;
+    for n in &mut m.named {
+        n.algebraic_type = inline(raw, &n.algebraic_type, 0)?;
     }
-    let mut b = Builder { raw, named: Vec::new(), by_ref: HashMap::new(), anon: HashMap::new(), names, pending: Vec::new() };
+    check_sums(&m)?;
+    order_types(&mut m, &mut names);
+    name_cpp(&mut m);
+    Ok(m)
+}
 
-    // 1. Every product/sum in the typespace that has a name (or no name) gets a definition,
-    //    in typespace order, so names are stable whatever uses them.
-    let type_names: HashMap<u32, String> = raw
-        .types
-        .iter()
-        .map(|t| {
-            let mut parts: Vec<String> = t.name.scope.iter().map(|s| s.to_string()).collect();
-            parts.push(t.name.name.to_string());
-            (t.ty.idx() as u32, parts.join("::"))
-        })
-        .collect();
-    for (i, ty) in raw.typespace.types.iter().enumerate() {
-        let i = i as u32;
-        if is_nominal(ty) {
-            let name = type_names.get(&i).cloned().unwrap_or_else(|| format!("Type{i}"));
-            b.intern_ref(i, &name)?;
+impl<'a> Builder<'a> {
+    fn new(raw: &'a RawModuleDefV9) -> Builder<'a> {
+        let mut names = Names::default();
+        names.reserve(FIXED_API);
+        for (_, stem) in BUILTINS {
+            names.claim(stem, TYPE_SUFFIXES);
         }
+        Builder { raw, named: Vec::new(), by_ref: HashMap::new(), anon: HashMap::new(), names, pending: Vec::new() }
     }
-    // Fill in the definitions (fields may intern anonymous types, filled in turn).
-    b.fill_pending()?;
 
-    // 2. Tables.
-    let mut tables = Vec::new();
-    let mut table_stems = Names::default();
-    for t in &raw.tables {
+    /// Every product/sum in the typespace that has a name (or no name) gets a definition, in
+    /// typespace order, so names are stable whatever uses them.
+    fn intern_typespace(&mut self) -> Result<(), String> {
+        let type_names: HashMap<u32, String> = self
+            .raw
+            .types
+            .iter()
+            .map(|t| {
+                let mut parts: Vec<String> = t.name.scope.iter().map(|s| s.to_string()).collect();
+                parts.push(t.name.name.to_string());
+                (t.ty.idx() as u32, parts.join("::"))
+            })
+            .collect();
+        for (i, ty) in self.raw.typespace.types.iter().enumerate() {
+            let i = i as u32;
+            if is_nominal(ty) {
+                let name = type_names.get(&i).cloned().unwrap_or_else(|| format!("Type{i}"));
+                self.intern_ref(i, &name)?;
+            }
+        }
+        // Fill in the definitions (fields may intern anonymous types, filled in turn).
+        self.fill_pending()
+    }
+
+    fn tables(&mut self) -> Result<Vec<Table>, String> {
+        let mut members = Names::default();
+        self.raw.tables.iter().map(|t| self.table(t, &mut members)).collect()
+    }
+
+    /// One table: its row type's columns, keys and indexes. `members` are the `PREFIX_db`
+    /// members claimed so far.
+    fn table(&mut self, t: &RawTableDefV9, members: &mut Names) -> Result<Table, String> {
         let name = t.name.to_string();
         let r = t.product_type_ref.idx() as u32;
-        let row = *b
+        let row = *self
             .by_ref
             .get(&r)
             .ok_or_else(|| format!("table `{name}`: its row type (typespace entry {r}) is not a product type"))?;
-        let Kind::Product(fields) = &b.named[row].kind else {
+        let Kind::Product(fields) = &self.named[row].kind else {
             return Err(format!("table `{name}`: its row type is not a product type"));
         };
         let columns: Vec<Column> =
@@ -410,55 +454,11 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
             None if t.primary_key.is_empty() => None,
             None => return Err(format!("table `{name}`: multi-column primary keys are not supported")),
         };
-        let mut unique_columns = Vec::new();
-        for c in &t.constraints {
-            if let RawConstraintDataV9::Unique(u) = &c.data {
-                if let Some(c) = u.columns.as_singleton() {
-                    let c = col(c.idx())?;
-                    if !unique_columns.contains(&c) {
-                        unique_columns.push(c);
-                    }
-                }
-            }
-        }
-        if let Some(pk) = primary_key {
-            if !unique_columns.contains(&pk) {
-                unique_columns.push(pk);
-            }
-        }
-        unique_columns.sort_unstable();
-        let mut indexes = Vec::new();
-        let mut index_stems = Names::default();
-        index_stems.reserve(&[
-            "count",
-            "iter",
-            "visitor",
-            "row_fn",
-            "update_fn",
-            "on_insert",
-            "on_delete",
-            "on_update",
-            "remove_callback",
-        ]);
-        for ix in &t.indexes {
-            let cols = match &ix.algorithm {
-                RawIndexAlgorithm::BTree { columns } => columns.iter().map(|c| col(c.idx())).collect::<Result<Vec<_>, _>>()?,
-                RawIndexAlgorithm::Direct { column } => vec![col(column.idx())?],
-                _ => continue,
-            };
-            let Some(server_name) = ix.name.as_deref() else {
-                continue;
-            };
-            let base = ix.accessor_name.as_deref().unwrap_or(server_name);
-            let suffixes = index_suffixes(&cols, &columns);
-            let suffixes: Vec<&str> = suffixes.iter().map(String::as_str).collect();
-            let stem = index_stems.claim(&names::sanitize(base), &suffixes);
-            indexes.push(Index { name: server_name.to_string(), stem, columns: cols });
-        }
-        let stem_base = names::sanitize(&name);
-        let stem = b.names.claim(&stem_base, &table_suffixes(&columns, &unique_columns, &indexes));
-        let member = table_stems.claim(&names::member(&name), &[]);
-        tables.push(Table {
+        let unique_columns = unique_columns(t, primary_key, col)?;
+        let indexes = indexes(t, &columns, col)?;
+        let stem = self.names.claim(&names::sanitize(&name), &table_suffixes(&columns, &unique_columns, &indexes));
+        let member = members.claim(&names::member(&name), &[]);
+        Ok(Table {
             cpp_class: String::new(),
             cpp_accessor: member.clone(),
             name,
@@ -471,49 +471,42 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
             indexes,
             is_public: matches!(t.table_access, TableAccess::Public),
             scheduled: t.schedule.is_some(),
-        });
+        })
     }
 
-    // 3. Reducers (lifecycle ones cannot be called by clients).
-    let mut reducers = Vec::new();
-    let mut lifecycle_reducers = Vec::new();
-    for r in &raw.reducers {
-        let name = r.name.to_string();
-        if r.lifecycle.is_some() {
-            lifecycle_reducers.push(name);
-            continue;
+    /// Callable reducers, and the names of the lifecycle ones (clients cannot call those).
+    fn reducers(&mut self) -> Result<(Vec<Reducer>, Vec<String>), String> {
+        let mut reducers = Vec::new();
+        let mut lifecycle = Vec::new();
+        for r in &self.raw.reducers {
+            if r.lifecycle.is_some() {
+                lifecycle.push(r.name.to_string());
+            } else {
+                reducers.push(self.reducer(r)?);
+            }
         }
-        let base = names::sanitize(&name);
-        let stem = b.names.claim_reducer(&base);
-        let mut params = Vec::new();
-        let members = names::dedupe(
+        // Anonymous types met in reducer params.
+        self.fill_pending()?;
+        Ok((reducers, lifecycle))
+    }
+
+    /// One reducer: its parameters (named clear of the generated functions' own) and, when it has
+    /// any, a generated args struct.
+    fn reducer(&mut self, r: &RawReducerDefV9) -> Result<Reducer, String> {
+        let name = r.name.to_string();
+        let stem = self.names.claim_reducer(&names::sanitize(&name));
+        let members = Locals::C_REDUCER.dedupe(
             r.params
                 .elements
                 .iter()
                 .enumerate()
                 .map(|(i, e)| names::member(e.name.as_deref().unwrap_or(&format!("arg{i}"))))
                 .collect(),
-            &[
-                "conn",
-                "flags",
-                "callback",
-                "user_data",
-                "free_user_data",
-                "out_id",
-                "event",
-                "reducer",
-                "args",
-                "buf",
-                "rc",
-                "info",
-                "c",
-                "self",
-                "fn",
-            ],
         );
+        let mut params = Vec::new();
         for (i, (e, member)) in r.params.elements.iter().zip(members).enumerate() {
             let pname = e.name.as_deref().map(str::to_owned).unwrap_or_else(|| format!("arg{i}"));
-            let ty = b.convert(&e.algebraic_type, &format!("{name}_{pname}"), 0)?;
+            let ty = self.convert(&e.algebraic_type, &format!("{name}_{pname}"), 0)?;
             params.push(Param { name: pname, member, ty });
         }
         let args = if params.is_empty() {
@@ -521,52 +514,71 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
         } else {
             let fields =
                 params.iter().map(|p| Field { name: p.name.clone(), member: p.member.clone(), ty: p.ty.clone() }).collect();
-            let stem = b.names.claim(&format!("reducer_{stem}_args"), TYPE_SUFFIXES);
-            b.named.push(Named {
+            let stem = self.names.claim(&format!("reducer_{stem}_args"), TYPE_SUFFIXES);
+            self.named.push(Named {
                 display_name: format!("{name} arguments"),
                 stem,
                 kind: Kind::Product(fields),
                 algebraic_type: AlgebraicType::Product(r.params.clone()),
             });
-            Some(b.named.len() - 1)
+            Some(self.named.len() - 1)
         };
-        reducers.push(Reducer { cpp_name: names::member(&name), name, stem, params, args });
+        Ok(Reducer { cpp_name: names::member(&name), name, stem, params, args })
     }
-    // Anonymous types met in reducer params.
-    b.fill_pending()?;
+}
 
-    // Recursion first (a clear message), then every Ref can be inlined.
-    {
-        let probe = Module {
-            prefix: prefix.to_string(),
-            named: b.named.clone(),
-            order: Vec::new(),
-            tables: Vec::new(),
-            reducers: Vec::new(),
-            lifecycle_reducers: Vec::new(),
-            stems: HashMap::new(),
-            bound_stems: Vec::new(),
-            schema_json: String::new(),
-            cpp_type_names: HashMap::new(),
+/// Columns with a single-column unique constraint, the primary key's included, in column order.
+fn unique_columns(
+    t: &RawTableDefV9,
+    primary_key: Option<usize>,
+    col: impl Fn(usize) -> Result<usize, String>,
+) -> Result<Vec<usize>, String> {
+    let mut unique = Vec::new();
+    for c in &t.constraints {
+        if let RawConstraintDataV9::Unique(u) = &c.data {
+            if let Some(c) = u.columns.as_singleton() {
+                let c = col(c.idx())?;
+                if !unique.contains(&c) {
+                    unique.push(c);
+                }
+            }
+        }
+    }
+    if let Some(pk) = primary_key {
+        if !unique.contains(&pk) {
+            unique.push(pk);
+        }
+    }
+    unique.sort_unstable();
+    Ok(unique)
+}
+
+/// The table's named btree (and direct) indexes, each with a function stem clear of the table's
+/// own functions and of the other indexes'.
+fn indexes(t: &RawTableDefV9, columns: &[Column], col: impl Fn(usize) -> Result<usize, String>) -> Result<Vec<Index>, String> {
+    let mut indexes = Vec::new();
+    let mut stems = Names::default();
+    stems.reserve(&["count", "iter", "visitor", "row_fn", "update_fn", "on_insert", "on_delete", "on_update", "remove_callback"]);
+    for ix in &t.indexes {
+        let cols = match &ix.algorithm {
+            RawIndexAlgorithm::BTree { columns } => columns.iter().map(|c| col(c.idx())).collect::<Result<Vec<_>, _>>()?,
+            RawIndexAlgorithm::Direct { column } => vec![col(column.idx())?],
+            _ => continue,
         };
-        check_recursion(&probe)?;
+        let Some(server_name) = ix.name.as_deref() else {
+            continue;
+        };
+        let base = ix.accessor_name.as_deref().unwrap_or(server_name);
+        let suffixes = index_suffixes(&cols, columns);
+        let suffixes: Vec<&str> = suffixes.iter().map(String::as_str).collect();
+        let stem = stems.claim(&names::sanitize(base), &suffixes);
+        indexes.push(Index { name: server_name.to_string(), stem, columns: cols });
     }
-    for k in 0..b.named.len() {
-        let t = b.inline(&b.named[k].algebraic_type, 0)?;
-        b.named[k].algebraic_type = t;
-    }
-    let mut m = Module {
-        prefix: prefix.to_string(),
-        named: b.named,
-        order: Vec::new(),
-        tables,
-        reducers,
-        lifecycle_reducers,
-        stems: HashMap::new(),
-        bound_stems: Vec::new(),
-        schema_json,
-        cpp_type_names: HashMap::new(),
-    };
+    Ok(indexes)
+}
+
+/// Sum types must have values, and a tag that fits the one byte BSATN gives it.
+fn check_sums(m: &Module) -> Result<(), String> {
     for n in &m.named {
         if let Kind::Sum(vs) | Kind::Enum(vs) = &n.kind {
             if vs.is_empty() {
@@ -580,9 +592,7 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
             }
         }
     }
-    order_types(&mut m, &mut b.names);
-    name_cpp(&mut m);
-    Ok(m)
+    Ok(())
 }
 
 /// Suffixes every type stem owns (its functions and helper types).
@@ -821,40 +831,37 @@ impl Builder<'_> {
         self.pending.push(i);
         Ok(Ty::Named(i))
     }
+}
 
-    /// `ty` with every Ref replaced by its target (recursion was ruled out by depth).
-    fn inline(&self, ty: &AlgebraicType, depth: u32) -> Result<AlgebraicType, String> {
-        if depth > 64 {
-            return Err("a type refers to itself (recursive types are not supported by bindings-gen)".into());
-        }
-        Ok(match ty {
-            AlgebraicType::Ref(r) => {
-                let t =
-                    self.raw.typespace.types.get(r.idx()).ok_or_else(|| format!("typespace entry {} does not exist", r.idx()))?;
-                self.inline(t, depth + 1)?
-            }
-            AlgebraicType::Product(p) => AlgebraicType::Product(ProductType::new(
-                p.elements
-                    .iter()
-                    .map(|e| {
-                        Ok(spacetimedb_sats::ProductTypeElement::new(self.inline(&e.algebraic_type, depth + 1)?, e.name.clone()))
-                    })
-                    .collect::<Result<Vec<_>, String>>()?
-                    .into(),
-            )),
-            AlgebraicType::Sum(s) => AlgebraicType::Sum(SumType::new(
-                s.variants
-                    .iter()
-                    .map(|v| {
-                        Ok(spacetimedb_sats::SumTypeVariant::new(self.inline(&v.algebraic_type, depth + 1)?, v.name.clone()))
-                    })
-                    .collect::<Result<Vec<_>, String>>()?
-                    .into(),
-            )),
-            AlgebraicType::Array(a) => AlgebraicType::array(self.inline(&a.elem_ty, depth + 1)?),
-            other => other.clone(),
-        })
+/// `ty` with every Ref replaced by its target (recursion was ruled out by depth).
+fn inline(raw: &RawModuleDefV9, ty: &AlgebraicType, depth: u32) -> Result<AlgebraicType, String> {
+    if depth > 64 {
+        return Err("a type refers to itself (recursive types are not supported by bindings-gen)".into());
     }
+    Ok(match ty {
+        AlgebraicType::Ref(r) => {
+            let t = raw.typespace.types.get(r.idx()).ok_or_else(|| format!("typespace entry {} does not exist", r.idx()))?;
+            inline(raw, t, depth + 1)?
+        }
+        AlgebraicType::Product(p) => AlgebraicType::Product(ProductType::new(
+            p.elements
+                .iter()
+                .map(|e| {
+                    Ok(spacetimedb_sats::ProductTypeElement::new(inline(raw, &e.algebraic_type, depth + 1)?, e.name.clone()))
+                })
+                .collect::<Result<Vec<_>, String>>()?
+                .into(),
+        )),
+        AlgebraicType::Sum(s) => AlgebraicType::Sum(SumType::new(
+            s.variants
+                .iter()
+                .map(|v| Ok(spacetimedb_sats::SumTypeVariant::new(inline(raw, &v.algebraic_type, depth + 1)?, v.name.clone())))
+                .collect::<Result<Vec<_>, String>>()?
+                .into(),
+        )),
+        AlgebraicType::Array(a) => AlgebraicType::array(inline(raw, &a.elem_ty, depth + 1)?),
+        other => other.clone(),
+    })
 }
 
 /// Rejects types that contain themselves (through any path): C structs cannot hold themselves by
@@ -998,6 +1005,11 @@ impl Module {
         }
     }
 
+    /// The stem of the typed range bound for index columns of type `t` (`bound_u32`).
+    pub fn bound_stem(&self, t: &Ty) -> &str {
+        &self.bound_stems.iter().find(|(b, _)| b == t).expect("a bound stem for every index column type").1
+    }
+
     pub fn cpp_type_name(&self, i: usize) -> &str {
         &self.cpp_type_names[&i]
     }
@@ -1036,5 +1048,42 @@ impl Module {
             Ty::Option(e) => AlgebraicType::option(self.algebraic_type(e)),
             Ty::Named(i) => self.named[*i].algebraic_type.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixed C templates define file-scope identifiers of their own (`{{ p }}_buffer`,
+    /// `{{ p }}_u128_from_string`, …); each must be reserved before module names are chosen, or
+    /// a module type called `buffer` would collide with it.
+    #[test]
+    fn every_identifier_of_the_fixed_c_code_is_reserved() {
+        let templates = [
+            ("runtime.h", include_str!("../templates/c/runtime.h")),
+            ("runtime.c", include_str!("../templates/c/runtime.c")),
+            ("source.c", include_str!("../templates/c/source.c")),
+            ("tables.h", include_str!("../templates/c/tables.h")),
+            ("tables.c", include_str!("../templates/c/tables.c")),
+            ("reducers.c", include_str!("../templates/c/reducers.c")),
+        ];
+        let reserved = |id: &str| {
+            FIXED_API.contains(&id)
+                || BUILTINS
+                    .iter()
+                    .any(|(_, stem)| id == *stem || TYPE_SUFFIXES.iter().any(|suffix| id.strip_suffix(suffix) == Some(stem)))
+        };
+        let mut missing = Vec::new();
+        for (file, text) in templates {
+            for (at, _) in text.match_indices("{{ p }}_") {
+                let rest = &text[at + "{{ p }}_".len()..];
+                let id: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !id.is_empty() && !reserved(&id) {
+                    missing.push(format!("{file}: {id}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "identifiers of the fixed C code missing from FIXED_API: {missing:?}");
     }
 }

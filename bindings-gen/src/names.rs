@@ -148,6 +148,89 @@ const RESERVED: &[&str] = &[
     "main",
 ];
 
+/// Where the generated functions' own parameters and locals are: a module's names used as
+/// parameters of such a function are renamed around that function's names (see [`LOCALS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Locals(u8);
+
+const C_TABLE: u8 = 1;
+const CPP_TABLE: u8 = 2;
+const C_REDUCER: u8 = 4;
+const CPP_REDUCER: u8 = 8;
+
+/// The one list of names the generated functions use for their own parameters and locals, each
+/// with the kinds of function that use it. A new construct adds its kind and marks its names.
+const LOCALS: &[(&str, u8)] = &[
+    ("args", C_REDUCER),
+    ("b", CPP_REDUCER),
+    ("buf", C_TABLE | C_REDUCER),
+    ("c", CPP_TABLE | C_REDUCER | CPP_REDUCER),
+    ("callback", C_REDUCER),
+    ("conn", C_REDUCER),
+    ("conn_", CPP_TABLE | CPP_REDUCER),
+    ("conn_obj_", CPP_REDUCER),
+    ("db", C_TABLE),
+    ("db_", CPP_TABLE),
+    ("ends", C_TABLE),
+    ("event", C_REDUCER),
+    ("f", C_TABLE),
+    ("flags", C_REDUCER | CPP_REDUCER),
+    ("fn", C_REDUCER),
+    ("found", C_TABLE | CPP_TABLE),
+    ("free_user_data", C_REDUCER),
+    ("hi", C_TABLE | CPP_TABLE),
+    ("hi_c", CPP_TABLE),
+    ("hi_value", C_TABLE),
+    ("hit", C_TABLE),
+    ("i", C_TABLE),
+    ("index", C_TABLE),
+    ("info", C_REDUCER),
+    ("key", C_TABLE | CPP_TABLE),
+    ("key0", C_TABLE | CPP_TABLE),
+    ("key1", C_TABLE | CPP_TABLE),
+    ("key2", C_TABLE | CPP_TABLE),
+    ("key3", C_TABLE | CPP_TABLE),
+    ("key4", C_TABLE | CPP_TABLE),
+    ("key5", C_TABLE | CPP_TABLE),
+    ("key6", C_TABLE | CPP_TABLE),
+    ("key7", C_TABLE | CPP_TABLE),
+    ("list", C_TABLE),
+    ("lo", C_TABLE | CPP_TABLE),
+    ("lo_c", CPP_TABLE),
+    ("lo_value", C_TABLE),
+    ("lower", C_TABLE | CPP_TABLE),
+    ("out", C_TABLE),
+    ("out_id", C_REDUCER),
+    ("out_row", C_TABLE),
+    ("prefix", C_TABLE),
+    ("rc", C_TABLE | C_REDUCER),
+    ("reducer", C_REDUCER),
+    ("self", C_REDUCER),
+    ("upper", C_TABLE | CPP_TABLE),
+    ("user_data", C_REDUCER),
+];
+
+impl Locals {
+    /// The C table functions (`_find_by_COL`, index scans): column parameters.
+    pub const C_TABLE: Locals = Locals(C_TABLE);
+    /// The C++ table methods.
+    pub const CPP_TABLE: Locals = Locals(CPP_TABLE);
+    /// The C reducer calls and callbacks: reducer parameters.
+    pub const C_REDUCER: Locals = Locals(C_REDUCER);
+    /// The C++ reducer methods.
+    pub const CPP_REDUCER: Locals = Locals(CPP_REDUCER);
+
+    /// The names taken in these functions.
+    pub fn names(self) -> Vec<&'static str> {
+        LOCALS.iter().filter(|(_, kinds)| kinds & self.0 != 0).map(|(name, _)| *name).collect()
+    }
+
+    /// [`dedupe`] clear of these functions' names.
+    pub fn dedupe(self, names: Vec<String>) -> Vec<String> {
+        dedupe(names, &self.names())
+    }
+}
+
 /// Whether `s` is a C/C++ keyword or a standard macro name.
 pub fn is_reserved(s: &str) -> bool {
     RESERVED.contains(&s)

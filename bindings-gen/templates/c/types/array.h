@@ -1,0 +1,5 @@
+/* {{ description }} */
+typedef struct {{ name }} {
+    {{ elem }} *data;
+    size_t len;
+} {{ name }};

@@ -1,0 +1,5 @@
+/* {{ description }} */
+typedef struct {{ name }} {
+    bool has_value;
+    {{ elem }} value;
+} {{ name }};

@@ -1,0 +1,6 @@
+/* {{ description }} */
+enum class {{ name }} : uint8_t {
+{%- for v in variants %}
+    {{ v.member }} = {{ loop.index0 }},
+{%- endfor %}
+};
