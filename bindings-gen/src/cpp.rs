@@ -52,6 +52,7 @@ impl Cx<'_> {
             Ty::ConnectionId => format!("::{ns}::ConnectionId"),
             Ty::Timestamp => format!("::{ns}::Timestamp"),
             Ty::TimeDuration => format!("::{ns}::TimeDuration"),
+            Ty::Uuid => format!("::{ns}::Uuid"),
             Ty::ScheduleAt => format!("::{ns}::ScheduleAt"),
             Ty::Unit => format!("::{ns}::Unit"),
             Ty::Array(e) => format!("std::vector<{}>", self.ty(e)),

@@ -47,6 +47,7 @@ pub fn describe(m: &Module, t: &Ty) -> String {
         Ty::ConnectionId => "ConnectionId".into(),
         Ty::Timestamp => "Timestamp".into(),
         Ty::TimeDuration => "TimeDuration".into(),
+        Ty::Uuid => "Uuid".into(),
         Ty::ScheduleAt => "ScheduleAt".into(),
         Ty::Unit => "()".into(),
         other => m.stem_of(other),

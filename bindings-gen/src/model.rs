@@ -37,6 +37,8 @@ pub enum Ty {
     ConnectionId,
     Timestamp,
     TimeDuration,
+    /// SpacetimeDB 2.x's `Uuid` (`{ __uuid__: u128 }`).
+    Uuid,
     ScheduleAt,
     /// The empty product `()`.
     Unit,
@@ -69,6 +71,7 @@ pub const BUILTINS: &[(Ty, &str)] = &[
     (Ty::ConnectionId, "connection_id"),
     (Ty::Timestamp, "timestamp"),
     (Ty::TimeDuration, "time_duration"),
+    (Ty::Uuid, "uuid"),
     (Ty::ScheduleAt, "schedule_at"),
     (Ty::Unit, "unit"),
 ];
@@ -94,7 +97,7 @@ impl Ty {
             Ty::I16 | Ty::U16 => 2,
             Ty::I32 | Ty::U32 | Ty::F32 => 4,
             Ty::I64 | Ty::U64 | Ty::F64 | Ty::Timestamp | Ty::TimeDuration => 8,
-            Ty::I128 | Ty::U128 | Ty::ConnectionId => 16,
+            Ty::I128 | Ty::U128 | Ty::ConnectionId | Ty::Uuid => 16,
             Ty::I256 | Ty::U256 | Ty::Identity => 32,
             Ty::String | Ty::Bytes | Ty::Array(_) => 4,
             Ty::ScheduleAt => 9,
@@ -312,6 +315,10 @@ pub const FIXED_API: &[&str] = &[
     "u256_from_string",
     "i256_from_string",
     "string_from",
+    "uuid_version",
+    "uuid_cmp",
+    "uuid_from_string",
+    "hex_digit",
 ];
 
 /// C++ names the wrapper defines in the module namespace.
@@ -331,6 +338,7 @@ pub const CPP_FIXED: &[&str] = &[
     "ConnectionId",
     "Timestamp",
     "TimeDuration",
+    "Uuid",
     "ScheduleAt",
     "I128",
     "U128",
@@ -781,6 +789,8 @@ impl Builder<'_> {
                     Ty::Timestamp
                 } else if p.is_time_duration() {
                     Ty::TimeDuration
+                } else if is_uuid(p) {
+                    Ty::Uuid
                 } else if p.is_unit() {
                     Ty::Unit
                 } else {
@@ -1015,6 +1025,12 @@ impl Module {
     }
 }
 
+/// SpacetimeDB 2.x's `Uuid` special type: a product of one `__uuid__: u128` (the 1.2.0 crates
+/// this generator reads schemas with predate it).
+fn is_uuid(p: &spacetimedb_sats::ProductType) -> bool {
+    matches!(&*p.elements, [e] if e.name.as_deref() == Some("__uuid__") && e.algebraic_type == AlgebraicType::U128)
+}
+
 impl Module {
     /// The SATS type of `t` with every `Ref` inlined (what `spacetimedb_sats::bsatn::decode` takes).
     pub fn algebraic_type(&self, t: &Ty) -> AlgebraicType {
@@ -1040,6 +1056,7 @@ impl Module {
             Ty::ConnectionId => AlgebraicType::connection_id(),
             Ty::Timestamp => AlgebraicType::timestamp(),
             Ty::TimeDuration => AlgebraicType::time_duration(),
+            Ty::Uuid => AlgebraicType::product([("__uuid__", AlgebraicType::U128)]),
             Ty::ScheduleAt => {
                 AlgebraicType::sum([("Interval", AlgebraicType::time_duration()), ("Time", AlgebraicType::timestamp())])
             }

@@ -736,6 +736,68 @@ bool {{ p }}_time_duration_eq(const {{ p }}_time_duration *a, const {{ p }}_time
 static void {{ p }}_time_duration_write({{ p }}_fmt *f, const {{ p }}_time_duration *v) { {{ p }}_write_duration_micros(f, v->micros); }
 {{ pu }}_FORMAT_FN(time_duration, {{ p }}_time_duration)
 
+int32_t {{ p }}_uuid_encode({{ p }}_buffer *buf, const {{ p }}_uuid *v) {
+    if (!buf || !v) return STDB_ERR_NULL;
+    return {{ p }}_buffer_append(buf, v->bytes, 16);
+}
+int32_t {{ p }}_uuid_decode({{ p }}_reader *r, {{ p }}_uuid *out) {
+    const uint8_t *p;
+    if ({{ p }}_take(r, 16, &p)) return {{ pu }}_ERR_DECODE;
+    memcpy(out->bytes, p, 16);
+    return STDB_OK;
+}
+void {{ p }}_uuid_free({{ p }}_uuid *v) { (void)v; }
+bool {{ p }}_uuid_eq(const {{ p }}_uuid *a, const {{ p }}_uuid *b) { return memcmp(a->bytes, b->bytes, 16) == 0; }
+static void {{ p }}_uuid_write({{ p }}_fmt *f, const {{ p }}_uuid *v) {
+    /* Big-endian groups of 4-2-2-2-6 bytes: from the most significant little-endian byte down. */
+    static const size_t group_end[5] = {12, 10, 8, 6, 0};
+    size_t g, from = 16;
+    for (g = 0; g < 5; g++) {
+        if (g > 0) {{ p }}_fmt_s(f, "-");
+        {{ p }}_fmt_hex(f, v->bytes + group_end[g], from - group_end[g], 1);
+        from = group_end[g];
+    }
+}
+{{ pu }}_FORMAT_FN(uuid, {{ p }}_uuid)
+int {{ p }}_uuid_version(const {{ p }}_uuid *u) { return u ? u->bytes[9] >> 4 : 0; }
+int {{ p }}_uuid_cmp(const {{ p }}_uuid *a, const {{ p }}_uuid *b) {
+    int i;
+    for (i = 15; i >= 0; i--)
+        if (a->bytes[i] != b->bytes[i]) return a->bytes[i] < b->bytes[i] ? -1 : 1;
+    return 0;
+}
+static int {{ p }}_hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+int32_t {{ p }}_uuid_from_string(const char *s, size_t len, {{ p }}_uuid *out) {
+    size_t i, n = 0;
+    {{ p }}_uuid u;
+    if (!s || !out) {
+        {{ p }}_set_error("parsing a uuid: %s is NULL", s ? "out" : "s");
+        return STDB_ERR_NULL;
+    }
+    for (i = 0; i < len; i++) {
+        int hi, lo;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') break;
+            continue;
+        }
+        if (i + 1 >= len || n == 16 || (hi = {{ p }}_hex_digit(s[i])) < 0 || (lo = {{ p }}_hex_digit(s[i + 1])) < 0) break;
+        u.bytes[15 - n++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    if (len != 36 || i != len || n != 16) {
+        {{ p }}_set_error("parsing a uuid: \"%.*s\" is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                         (int)(len < 64 ? len : 64), s);
+        return {{ pu }}_ERR_PARSE;
+    }
+    *out = u;
+    return STDB_OK;
+}
+
 int32_t {{ p }}_schedule_at_encode({{ p }}_buffer *buf, const {{ p }}_schedule_at *v) {
     int32_t rc;
     if (!buf || !v) return STDB_ERR_NULL;

@@ -94,6 +94,20 @@ typedef struct {{ p }}_time_duration {
     int64_t micros;
 } {{ p }}_time_duration;
 
+/* SpacetimeDB 2.x's UUID: the u128 the wire carries, as its 16 little-endian bytes (`bytes[15]` is
+ * the most significant). Formats as the canonical lower-case 8-4-4-4-12 hex of that u128, like
+ * SpacetimeDB; UUIDs order as the u128 (v7 UUIDs by creation time). */
+typedef struct {{ p }}_uuid {
+    uint8_t bytes[16];
+} {{ p }}_uuid;
+
+/* The UUID's version (RFC 9562): 4 random, 7 time-ordered, 0 for the nil UUID. */
+int {{ p }}_uuid_version(const {{ p }}_uuid *u);
+/* Negative, 0 or positive as `a` orders before, with or after `b` (SpacetimeDB's order). */
+int {{ p }}_uuid_cmp(const {{ p }}_uuid *a, const {{ p }}_uuid *b);
+/* Parses the canonical text form: 36 characters, hex digits of either case, dashes at 8, 13, 18, 23. */
+int32_t {{ p }}_uuid_from_string(const char *s, size_t len, {{ p }}_uuid *out);
+
 /* When a scheduled reducer runs: after an interval, or at a time. */
 typedef enum {{ p }}_schedule_at_tag {
     {{ pu }}_SCHEDULE_AT_INTERVAL = 0,

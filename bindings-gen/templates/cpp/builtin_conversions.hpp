@@ -30,6 +30,8 @@ inline ::{{ ns }}::TimeDuration from_c(const ::{{ p }}_time_duration &c) {
     return d;
 }
 inline void to_c(const ::{{ ns }}::TimeDuration &v, ::{{ p }}_time_duration *out) { out->micros = v.micros; }
+inline ::{{ ns }}::Uuid from_c(const ::{{ p }}_uuid &c) { return ::{{ ns }}::Uuid(c); }
+inline void to_c(const ::{{ ns }}::Uuid &v, ::{{ p }}_uuid *out) { *out = v.raw; }
 inline ::{{ ns }}::ScheduleAt from_c(const ::{{ p }}_schedule_at &c) {
     if (c.tag == {{ pu }}_SCHEDULE_AT_INTERVAL) return ::{{ ns }}::ScheduleAt::interval(from_c(c.value.Interval));
     return ::{{ ns }}::ScheduleAt::time(from_c(c.value.Time));

@@ -111,6 +111,24 @@ struct TimeDuration {
     bool operator!=(const TimeDuration &o) const { return !(*this == o); }
 };
 
+/* SpacetimeDB 2.x's UUID (the wire's little-endian u128 bytes); to_string gives the canonical 8-4-4-4-12 hex. */
+struct Uuid {
+    ::{{ p }}_uuid raw{};
+    Uuid() = default;
+    explicit Uuid(const ::{{ p }}_uuid &r) : raw(r) {}
+    /* Throws std::invalid_argument unless `s` is the canonical text form. */
+    static Uuid parse(const std::string &s) {
+        Uuid u;
+        if (::{{ p }}_uuid_from_string(s.data(), s.size(), &u.raw) != STDB_OK) throw std::invalid_argument(::{{ p }}_last_error());
+        return u;
+    }
+    int version() const { return ::{{ p }}_uuid_version(&raw); }
+    std::string to_string() const { return detail::format_c(::{{ p }}_uuid_format, raw); }
+    bool operator==(const Uuid &o) const { return ::{{ p }}_uuid_eq(&raw, &o.raw); }
+    bool operator!=(const Uuid &o) const { return !(*this == o); }
+    bool operator<(const Uuid &o) const { return ::{{ p }}_uuid_cmp(&raw, &o.raw) < 0; }
+};
+
 /* When a scheduled reducer runs: index 0 = an interval, 1 = a time. */
 struct ScheduleAt {
     std::variant<TimeDuration, Timestamp> value;

@@ -752,6 +752,68 @@ bool quickstart_time_duration_eq(const quickstart_time_duration *a, const quicks
 static void quickstart_time_duration_write(quickstart_fmt *f, const quickstart_time_duration *v) { quickstart_write_duration_micros(f, v->micros); }
 QUICKSTART_FORMAT_FN(time_duration, quickstart_time_duration)
 
+int32_t quickstart_uuid_encode(quickstart_buffer *buf, const quickstart_uuid *v) {
+    if (!buf || !v) return STDB_ERR_NULL;
+    return quickstart_buffer_append(buf, v->bytes, 16);
+}
+int32_t quickstart_uuid_decode(quickstart_reader *r, quickstart_uuid *out) {
+    const uint8_t *p;
+    if (quickstart_take(r, 16, &p)) return QUICKSTART_ERR_DECODE;
+    memcpy(out->bytes, p, 16);
+    return STDB_OK;
+}
+void quickstart_uuid_free(quickstart_uuid *v) { (void)v; }
+bool quickstart_uuid_eq(const quickstart_uuid *a, const quickstart_uuid *b) { return memcmp(a->bytes, b->bytes, 16) == 0; }
+static void quickstart_uuid_write(quickstart_fmt *f, const quickstart_uuid *v) {
+    /* Big-endian groups of 4-2-2-2-6 bytes: from the most significant little-endian byte down. */
+    static const size_t group_end[5] = {12, 10, 8, 6, 0};
+    size_t g, from = 16;
+    for (g = 0; g < 5; g++) {
+        if (g > 0) quickstart_fmt_s(f, "-");
+        quickstart_fmt_hex(f, v->bytes + group_end[g], from - group_end[g], 1);
+        from = group_end[g];
+    }
+}
+QUICKSTART_FORMAT_FN(uuid, quickstart_uuid)
+int quickstart_uuid_version(const quickstart_uuid *u) { return u ? u->bytes[9] >> 4 : 0; }
+int quickstart_uuid_cmp(const quickstart_uuid *a, const quickstart_uuid *b) {
+    int i;
+    for (i = 15; i >= 0; i--)
+        if (a->bytes[i] != b->bytes[i]) return a->bytes[i] < b->bytes[i] ? -1 : 1;
+    return 0;
+}
+static int quickstart_hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+int32_t quickstart_uuid_from_string(const char *s, size_t len, quickstart_uuid *out) {
+    size_t i, n = 0;
+    quickstart_uuid u;
+    if (!s || !out) {
+        quickstart_set_error("parsing a uuid: %s is NULL", s ? "out" : "s");
+        return STDB_ERR_NULL;
+    }
+    for (i = 0; i < len; i++) {
+        int hi, lo;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') break;
+            continue;
+        }
+        if (i + 1 >= len || n == 16 || (hi = quickstart_hex_digit(s[i])) < 0 || (lo = quickstart_hex_digit(s[i + 1])) < 0) break;
+        u.bytes[15 - n++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    if (len != 36 || i != len || n != 16) {
+        quickstart_set_error("parsing a uuid: \"%.*s\" is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                         (int)(len < 64 ? len : 64), s);
+        return QUICKSTART_ERR_PARSE;
+    }
+    *out = u;
+    return STDB_OK;
+}
+
 int32_t quickstart_schedule_at_encode(quickstart_buffer *buf, const quickstart_schedule_at *v) {
     int32_t rc;
     if (!buf || !v) return STDB_ERR_NULL;

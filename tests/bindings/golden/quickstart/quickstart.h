@@ -136,6 +136,20 @@ typedef struct quickstart_time_duration {
     int64_t micros;
 } quickstart_time_duration;
 
+/* SpacetimeDB 2.x's UUID: the u128 the wire carries, as its 16 little-endian bytes (`bytes[15]` is
+ * the most significant). Formats as the canonical lower-case 8-4-4-4-12 hex of that u128, like
+ * SpacetimeDB; UUIDs order as the u128 (v7 UUIDs by creation time). */
+typedef struct quickstart_uuid {
+    uint8_t bytes[16];
+} quickstart_uuid;
+
+/* The UUID's version (RFC 9562): 4 random, 7 time-ordered, 0 for the nil UUID. */
+int quickstart_uuid_version(const quickstart_uuid *u);
+/* Negative, 0 or positive as `a` orders before, with or after `b` (SpacetimeDB's order). */
+int quickstart_uuid_cmp(const quickstart_uuid *a, const quickstart_uuid *b);
+/* Parses the canonical text form: 36 characters, hex digits of either case, dashes at 8, 13, 18, 23. */
+int32_t quickstart_uuid_from_string(const char *s, size_t len, quickstart_uuid *out);
+
 /* When a scheduled reducer runs: after an interval, or at a time. */
 typedef enum quickstart_schedule_at_tag {
     QUICKSTART_SCHEDULE_AT_INTERVAL = 0,
@@ -282,6 +296,12 @@ int32_t quickstart_time_duration_from_bsatn(const uint8_t *data, size_t len, qui
 void quickstart_time_duration_free(quickstart_time_duration *v);
 bool quickstart_time_duration_eq(const quickstart_time_duration *a, const quickstart_time_duration *b);
 size_t quickstart_time_duration_format(const quickstart_time_duration *v, char *buf, size_t cap);
+int32_t quickstart_uuid_encode(quickstart_buffer *buf, const quickstart_uuid *v);
+int32_t quickstart_uuid_decode(quickstart_reader *r, quickstart_uuid *out);
+int32_t quickstart_uuid_from_bsatn(const uint8_t *data, size_t len, quickstart_uuid *out);
+void quickstart_uuid_free(quickstart_uuid *v);
+bool quickstart_uuid_eq(const quickstart_uuid *a, const quickstart_uuid *b);
+size_t quickstart_uuid_format(const quickstart_uuid *v, char *buf, size_t cap);
 int32_t quickstart_schedule_at_encode(quickstart_buffer *buf, const quickstart_schedule_at *v);
 int32_t quickstart_schedule_at_decode(quickstart_reader *r, quickstart_schedule_at *out);
 int32_t quickstart_schedule_at_from_bsatn(const uint8_t *data, size_t len, quickstart_schedule_at *out);

@@ -233,6 +233,24 @@ struct TimeDuration {
     bool operator!=(const TimeDuration &o) const { return !(*this == o); }
 };
 
+/* SpacetimeDB 2.x's UUID (the wire's little-endian u128 bytes); to_string gives the canonical 8-4-4-4-12 hex. */
+struct Uuid {
+    ::quickstart_uuid raw{};
+    Uuid() = default;
+    explicit Uuid(const ::quickstart_uuid &r) : raw(r) {}
+    /* Throws std::invalid_argument unless `s` is the canonical text form. */
+    static Uuid parse(const std::string &s) {
+        Uuid u;
+        if (::quickstart_uuid_from_string(s.data(), s.size(), &u.raw) != STDB_OK) throw std::invalid_argument(::quickstart_last_error());
+        return u;
+    }
+    int version() const { return ::quickstart_uuid_version(&raw); }
+    std::string to_string() const { return detail::format_c(::quickstart_uuid_format, raw); }
+    bool operator==(const Uuid &o) const { return ::quickstart_uuid_eq(&raw, &o.raw); }
+    bool operator!=(const Uuid &o) const { return !(*this == o); }
+    bool operator<(const Uuid &o) const { return ::quickstart_uuid_cmp(&raw, &o.raw) < 0; }
+};
+
 /* When a scheduled reducer runs: index 0 = an interval, 1 = a time. */
 struct ScheduleAt {
     std::variant<TimeDuration, Timestamp> value;
@@ -329,6 +347,8 @@ inline ::quickstart::TimeDuration from_c(const ::quickstart_time_duration &c) {
     return d;
 }
 inline void to_c(const ::quickstart::TimeDuration &v, ::quickstart_time_duration *out) { out->micros = v.micros; }
+inline ::quickstart::Uuid from_c(const ::quickstart_uuid &c) { return ::quickstart::Uuid(c); }
+inline void to_c(const ::quickstart::Uuid &v, ::quickstart_uuid *out) { *out = v.raw; }
 inline ::quickstart::ScheduleAt from_c(const ::quickstart_schedule_at &c) {
     if (c.tag == QUICKSTART_SCHEDULE_AT_INTERVAL) return ::quickstart::ScheduleAt::interval(from_c(c.value.Interval));
     return ::quickstart::ScheduleAt::time(from_c(c.value.Time));

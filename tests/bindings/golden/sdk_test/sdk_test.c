@@ -752,6 +752,68 @@ bool sdk_test_time_duration_eq(const sdk_test_time_duration *a, const sdk_test_t
 static void sdk_test_time_duration_write(sdk_test_fmt *f, const sdk_test_time_duration *v) { sdk_test_write_duration_micros(f, v->micros); }
 SDK_TEST_FORMAT_FN(time_duration, sdk_test_time_duration)
 
+int32_t sdk_test_uuid_encode(sdk_test_buffer *buf, const sdk_test_uuid *v) {
+    if (!buf || !v) return STDB_ERR_NULL;
+    return sdk_test_buffer_append(buf, v->bytes, 16);
+}
+int32_t sdk_test_uuid_decode(sdk_test_reader *r, sdk_test_uuid *out) {
+    const uint8_t *p;
+    if (sdk_test_take(r, 16, &p)) return SDK_TEST_ERR_DECODE;
+    memcpy(out->bytes, p, 16);
+    return STDB_OK;
+}
+void sdk_test_uuid_free(sdk_test_uuid *v) { (void)v; }
+bool sdk_test_uuid_eq(const sdk_test_uuid *a, const sdk_test_uuid *b) { return memcmp(a->bytes, b->bytes, 16) == 0; }
+static void sdk_test_uuid_write(sdk_test_fmt *f, const sdk_test_uuid *v) {
+    /* Big-endian groups of 4-2-2-2-6 bytes: from the most significant little-endian byte down. */
+    static const size_t group_end[5] = {12, 10, 8, 6, 0};
+    size_t g, from = 16;
+    for (g = 0; g < 5; g++) {
+        if (g > 0) sdk_test_fmt_s(f, "-");
+        sdk_test_fmt_hex(f, v->bytes + group_end[g], from - group_end[g], 1);
+        from = group_end[g];
+    }
+}
+SDK_TEST_FORMAT_FN(uuid, sdk_test_uuid)
+int sdk_test_uuid_version(const sdk_test_uuid *u) { return u ? u->bytes[9] >> 4 : 0; }
+int sdk_test_uuid_cmp(const sdk_test_uuid *a, const sdk_test_uuid *b) {
+    int i;
+    for (i = 15; i >= 0; i--)
+        if (a->bytes[i] != b->bytes[i]) return a->bytes[i] < b->bytes[i] ? -1 : 1;
+    return 0;
+}
+static int sdk_test_hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+int32_t sdk_test_uuid_from_string(const char *s, size_t len, sdk_test_uuid *out) {
+    size_t i, n = 0;
+    sdk_test_uuid u;
+    if (!s || !out) {
+        sdk_test_set_error("parsing a uuid: %s is NULL", s ? "out" : "s");
+        return STDB_ERR_NULL;
+    }
+    for (i = 0; i < len; i++) {
+        int hi, lo;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') break;
+            continue;
+        }
+        if (i + 1 >= len || n == 16 || (hi = sdk_test_hex_digit(s[i])) < 0 || (lo = sdk_test_hex_digit(s[i + 1])) < 0) break;
+        u.bytes[15 - n++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    if (len != 36 || i != len || n != 16) {
+        sdk_test_set_error("parsing a uuid: \"%.*s\" is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                         (int)(len < 64 ? len : 64), s);
+        return SDK_TEST_ERR_PARSE;
+    }
+    *out = u;
+    return STDB_OK;
+}
+
 int32_t sdk_test_schedule_at_encode(sdk_test_buffer *buf, const sdk_test_schedule_at *v) {
     int32_t rc;
     if (!buf || !v) return STDB_ERR_NULL;

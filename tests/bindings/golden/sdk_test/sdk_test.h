@@ -136,6 +136,20 @@ typedef struct sdk_test_time_duration {
     int64_t micros;
 } sdk_test_time_duration;
 
+/* SpacetimeDB 2.x's UUID: the u128 the wire carries, as its 16 little-endian bytes (`bytes[15]` is
+ * the most significant). Formats as the canonical lower-case 8-4-4-4-12 hex of that u128, like
+ * SpacetimeDB; UUIDs order as the u128 (v7 UUIDs by creation time). */
+typedef struct sdk_test_uuid {
+    uint8_t bytes[16];
+} sdk_test_uuid;
+
+/* The UUID's version (RFC 9562): 4 random, 7 time-ordered, 0 for the nil UUID. */
+int sdk_test_uuid_version(const sdk_test_uuid *u);
+/* Negative, 0 or positive as `a` orders before, with or after `b` (SpacetimeDB's order). */
+int sdk_test_uuid_cmp(const sdk_test_uuid *a, const sdk_test_uuid *b);
+/* Parses the canonical text form: 36 characters, hex digits of either case, dashes at 8, 13, 18, 23. */
+int32_t sdk_test_uuid_from_string(const char *s, size_t len, sdk_test_uuid *out);
+
 /* When a scheduled reducer runs: after an interval, or at a time. */
 typedef enum sdk_test_schedule_at_tag {
     SDK_TEST_SCHEDULE_AT_INTERVAL = 0,
@@ -282,6 +296,12 @@ int32_t sdk_test_time_duration_from_bsatn(const uint8_t *data, size_t len, sdk_t
 void sdk_test_time_duration_free(sdk_test_time_duration *v);
 bool sdk_test_time_duration_eq(const sdk_test_time_duration *a, const sdk_test_time_duration *b);
 size_t sdk_test_time_duration_format(const sdk_test_time_duration *v, char *buf, size_t cap);
+int32_t sdk_test_uuid_encode(sdk_test_buffer *buf, const sdk_test_uuid *v);
+int32_t sdk_test_uuid_decode(sdk_test_reader *r, sdk_test_uuid *out);
+int32_t sdk_test_uuid_from_bsatn(const uint8_t *data, size_t len, sdk_test_uuid *out);
+void sdk_test_uuid_free(sdk_test_uuid *v);
+bool sdk_test_uuid_eq(const sdk_test_uuid *a, const sdk_test_uuid *b);
+size_t sdk_test_uuid_format(const sdk_test_uuid *v, char *buf, size_t cap);
 int32_t sdk_test_schedule_at_encode(sdk_test_buffer *buf, const sdk_test_schedule_at *v);
 int32_t sdk_test_schedule_at_decode(sdk_test_reader *r, sdk_test_schedule_at *out);
 int32_t sdk_test_schedule_at_from_bsatn(const uint8_t *data, size_t len, sdk_test_schedule_at *out);

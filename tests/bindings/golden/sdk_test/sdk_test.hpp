@@ -233,6 +233,24 @@ struct TimeDuration {
     bool operator!=(const TimeDuration &o) const { return !(*this == o); }
 };
 
+/* SpacetimeDB 2.x's UUID (the wire's little-endian u128 bytes); to_string gives the canonical 8-4-4-4-12 hex. */
+struct Uuid {
+    ::sdk_test_uuid raw{};
+    Uuid() = default;
+    explicit Uuid(const ::sdk_test_uuid &r) : raw(r) {}
+    /* Throws std::invalid_argument unless `s` is the canonical text form. */
+    static Uuid parse(const std::string &s) {
+        Uuid u;
+        if (::sdk_test_uuid_from_string(s.data(), s.size(), &u.raw) != STDB_OK) throw std::invalid_argument(::sdk_test_last_error());
+        return u;
+    }
+    int version() const { return ::sdk_test_uuid_version(&raw); }
+    std::string to_string() const { return detail::format_c(::sdk_test_uuid_format, raw); }
+    bool operator==(const Uuid &o) const { return ::sdk_test_uuid_eq(&raw, &o.raw); }
+    bool operator!=(const Uuid &o) const { return !(*this == o); }
+    bool operator<(const Uuid &o) const { return ::sdk_test_uuid_cmp(&raw, &o.raw) < 0; }
+};
+
 /* When a scheduled reducer runs: index 0 = an interval, 1 = a time. */
 struct ScheduleAt {
     std::variant<TimeDuration, Timestamp> value;
@@ -789,6 +807,8 @@ inline ::sdk_test::TimeDuration from_c(const ::sdk_test_time_duration &c) {
     return d;
 }
 inline void to_c(const ::sdk_test::TimeDuration &v, ::sdk_test_time_duration *out) { out->micros = v.micros; }
+inline ::sdk_test::Uuid from_c(const ::sdk_test_uuid &c) { return ::sdk_test::Uuid(c); }
+inline void to_c(const ::sdk_test::Uuid &v, ::sdk_test_uuid *out) { *out = v.raw; }
 inline ::sdk_test::ScheduleAt from_c(const ::sdk_test_schedule_at &c) {
     if (c.tag == SDK_TEST_SCHEDULE_AT_INTERVAL) return ::sdk_test::ScheduleAt::interval(from_c(c.value.Interval));
     return ::sdk_test::ScheduleAt::time(from_c(c.value.Time));

@@ -752,6 +752,68 @@ bool tricky_time_duration_eq(const tricky_time_duration *a, const tricky_time_du
 static void tricky_time_duration_write(tricky_fmt *f, const tricky_time_duration *v) { tricky_write_duration_micros(f, v->micros); }
 TRICKY_FORMAT_FN(time_duration, tricky_time_duration)
 
+int32_t tricky_uuid_encode(tricky_buffer *buf, const tricky_uuid *v) {
+    if (!buf || !v) return STDB_ERR_NULL;
+    return tricky_buffer_append(buf, v->bytes, 16);
+}
+int32_t tricky_uuid_decode(tricky_reader *r, tricky_uuid *out) {
+    const uint8_t *p;
+    if (tricky_take(r, 16, &p)) return TRICKY_ERR_DECODE;
+    memcpy(out->bytes, p, 16);
+    return STDB_OK;
+}
+void tricky_uuid_free(tricky_uuid *v) { (void)v; }
+bool tricky_uuid_eq(const tricky_uuid *a, const tricky_uuid *b) { return memcmp(a->bytes, b->bytes, 16) == 0; }
+static void tricky_uuid_write(tricky_fmt *f, const tricky_uuid *v) {
+    /* Big-endian groups of 4-2-2-2-6 bytes: from the most significant little-endian byte down. */
+    static const size_t group_end[5] = {12, 10, 8, 6, 0};
+    size_t g, from = 16;
+    for (g = 0; g < 5; g++) {
+        if (g > 0) tricky_fmt_s(f, "-");
+        tricky_fmt_hex(f, v->bytes + group_end[g], from - group_end[g], 1);
+        from = group_end[g];
+    }
+}
+TRICKY_FORMAT_FN(uuid, tricky_uuid)
+int tricky_uuid_version(const tricky_uuid *u) { return u ? u->bytes[9] >> 4 : 0; }
+int tricky_uuid_cmp(const tricky_uuid *a, const tricky_uuid *b) {
+    int i;
+    for (i = 15; i >= 0; i--)
+        if (a->bytes[i] != b->bytes[i]) return a->bytes[i] < b->bytes[i] ? -1 : 1;
+    return 0;
+}
+static int tricky_hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+int32_t tricky_uuid_from_string(const char *s, size_t len, tricky_uuid *out) {
+    size_t i, n = 0;
+    tricky_uuid u;
+    if (!s || !out) {
+        tricky_set_error("parsing a uuid: %s is NULL", s ? "out" : "s");
+        return STDB_ERR_NULL;
+    }
+    for (i = 0; i < len; i++) {
+        int hi, lo;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') break;
+            continue;
+        }
+        if (i + 1 >= len || n == 16 || (hi = tricky_hex_digit(s[i])) < 0 || (lo = tricky_hex_digit(s[i + 1])) < 0) break;
+        u.bytes[15 - n++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    if (len != 36 || i != len || n != 16) {
+        tricky_set_error("parsing a uuid: \"%.*s\" is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                         (int)(len < 64 ? len : 64), s);
+        return TRICKY_ERR_PARSE;
+    }
+    *out = u;
+    return STDB_OK;
+}
+
 int32_t tricky_schedule_at_encode(tricky_buffer *buf, const tricky_schedule_at *v) {
     int32_t rc;
     if (!buf || !v) return STDB_ERR_NULL;

@@ -136,6 +136,20 @@ typedef struct tricky_time_duration {
     int64_t micros;
 } tricky_time_duration;
 
+/* SpacetimeDB 2.x's UUID: the u128 the wire carries, as its 16 little-endian bytes (`bytes[15]` is
+ * the most significant). Formats as the canonical lower-case 8-4-4-4-12 hex of that u128, like
+ * SpacetimeDB; UUIDs order as the u128 (v7 UUIDs by creation time). */
+typedef struct tricky_uuid {
+    uint8_t bytes[16];
+} tricky_uuid;
+
+/* The UUID's version (RFC 9562): 4 random, 7 time-ordered, 0 for the nil UUID. */
+int tricky_uuid_version(const tricky_uuid *u);
+/* Negative, 0 or positive as `a` orders before, with or after `b` (SpacetimeDB's order). */
+int tricky_uuid_cmp(const tricky_uuid *a, const tricky_uuid *b);
+/* Parses the canonical text form: 36 characters, hex digits of either case, dashes at 8, 13, 18, 23. */
+int32_t tricky_uuid_from_string(const char *s, size_t len, tricky_uuid *out);
+
 /* When a scheduled reducer runs: after an interval, or at a time. */
 typedef enum tricky_schedule_at_tag {
     TRICKY_SCHEDULE_AT_INTERVAL = 0,
@@ -282,6 +296,12 @@ int32_t tricky_time_duration_from_bsatn(const uint8_t *data, size_t len, tricky_
 void tricky_time_duration_free(tricky_time_duration *v);
 bool tricky_time_duration_eq(const tricky_time_duration *a, const tricky_time_duration *b);
 size_t tricky_time_duration_format(const tricky_time_duration *v, char *buf, size_t cap);
+int32_t tricky_uuid_encode(tricky_buffer *buf, const tricky_uuid *v);
+int32_t tricky_uuid_decode(tricky_reader *r, tricky_uuid *out);
+int32_t tricky_uuid_from_bsatn(const uint8_t *data, size_t len, tricky_uuid *out);
+void tricky_uuid_free(tricky_uuid *v);
+bool tricky_uuid_eq(const tricky_uuid *a, const tricky_uuid *b);
+size_t tricky_uuid_format(const tricky_uuid *v, char *buf, size_t cap);
 int32_t tricky_schedule_at_encode(tricky_buffer *buf, const tricky_schedule_at *v);
 int32_t tricky_schedule_at_decode(tricky_reader *r, tricky_schedule_at *out);
 int32_t tricky_schedule_at_from_bsatn(const uint8_t *data, size_t len, tricky_schedule_at *out);

@@ -233,6 +233,24 @@ struct TimeDuration {
     bool operator!=(const TimeDuration &o) const { return !(*this == o); }
 };
 
+/* SpacetimeDB 2.x's UUID (the wire's little-endian u128 bytes); to_string gives the canonical 8-4-4-4-12 hex. */
+struct Uuid {
+    ::tricky_uuid raw{};
+    Uuid() = default;
+    explicit Uuid(const ::tricky_uuid &r) : raw(r) {}
+    /* Throws std::invalid_argument unless `s` is the canonical text form. */
+    static Uuid parse(const std::string &s) {
+        Uuid u;
+        if (::tricky_uuid_from_string(s.data(), s.size(), &u.raw) != STDB_OK) throw std::invalid_argument(::tricky_last_error());
+        return u;
+    }
+    int version() const { return ::tricky_uuid_version(&raw); }
+    std::string to_string() const { return detail::format_c(::tricky_uuid_format, raw); }
+    bool operator==(const Uuid &o) const { return ::tricky_uuid_eq(&raw, &o.raw); }
+    bool operator!=(const Uuid &o) const { return !(*this == o); }
+    bool operator<(const Uuid &o) const { return ::tricky_uuid_cmp(&raw, &o.raw) < 0; }
+};
+
 /* When a scheduled reducer runs: index 0 = an interval, 1 = a time. */
 struct ScheduleAt {
     std::variant<TimeDuration, Timestamp> value;
@@ -410,6 +428,8 @@ inline ::tricky::TimeDuration from_c(const ::tricky_time_duration &c) {
     return d;
 }
 inline void to_c(const ::tricky::TimeDuration &v, ::tricky_time_duration *out) { out->micros = v.micros; }
+inline ::tricky::Uuid from_c(const ::tricky_uuid &c) { return ::tricky::Uuid(c); }
+inline void to_c(const ::tricky::Uuid &v, ::tricky_uuid *out) { *out = v.raw; }
 inline ::tricky::ScheduleAt from_c(const ::tricky_schedule_at &c) {
     if (c.tag == TRICKY_SCHEDULE_AT_INTERVAL) return ::tricky::ScheduleAt::interval(from_c(c.value.Interval));
     return ::tricky::ScheduleAt::time(from_c(c.value.Time));
