@@ -44,7 +44,7 @@ fn tally(conn: &DbConnection, table: &str) -> Arc<Mutex<Tally>> {
     let h = conn.table(table).unwrap();
     let (a, b, c) = (t.clone(), t.clone(), t.clone());
     h.on_insert(move |_, row| *a.lock().unwrap().inserts.entry(u32_at(row, 0)).or_default() += 1);
-    h.on_delete(move |_, row| *b.lock().unwrap().deletes.entry(u32_at(row, 0)).or_default() += 1);
+    h.on_delete(move |_, row| *b.lock().unwrap().deletes.entry(u32_at(row, 0)).or_default() += 1).unwrap();
     // Tables without a primary key refuse update callbacks; their updates arrive as delete + insert.
     let _ = h.on_update(move |_, old, new| {
         assert_eq!(u32_at(old, 0), u32_at(new, 0));

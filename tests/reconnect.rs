@@ -109,7 +109,7 @@ fn reconnect_renews_subscriptions_and_reports_exactly_what_changed() {
     let (a, b, c) = (log.clone(), log.clone(), log.clone());
     let kind = |e: &Event| format!("{e:?}").split(['(', ' ']).next().unwrap().to_owned();
     t.on_insert(move |ctx, row| a.lock().unwrap().push(("insert", u32_at(row, 0), i32_at(row, 4), kind(ctx.event))));
-    t.on_delete(move |ctx, row| b.lock().unwrap().push(("delete", u32_at(row, 0), i32_at(row, 4), kind(ctx.event))));
+    t.on_delete(move |ctx, row| b.lock().unwrap().push(("delete", u32_at(row, 0), i32_at(row, 4), kind(ctx.event)))).unwrap();
     t.on_update(move |ctx, _, new| c.lock().unwrap().push(("update", u32_at(new, 0), i32_at(new, 4), kind(ctx.event)))).unwrap();
 
     // Take the network down, change things while the client is away, bring it back.

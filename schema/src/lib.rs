@@ -190,6 +190,12 @@ impl ModuleDef {
     }
 
     pub fn from_value(value: &serde_json::Value) -> Result<ModuleDef, String> {
+        let mut def = ModuleDef::read_either(value)?;
+        def.derive_view_keys();
+        Ok(def)
+    }
+
+    fn read_either(value: &serde_json::Value) -> Result<ModuleDef, String> {
         let obj = value.as_object().ok_or("the schema is not a JSON object")?;
         if obj.len() == 1 {
             if let Some(inner) = obj.get("V9") {
@@ -208,6 +214,23 @@ impl ModuleDef {
             v9::read(value)
         } else {
             Err("the schema is neither a RawModuleDefV9 nor a RawModuleDefV10 JSON document".into())
+        }
+    }
+
+    /// A query view (`impl Query<T>`, returned as `{ __query__: T }`) over a table with a primary
+    /// key has that key: the server derives it without listing it (2.8.3 has no
+    /// `ViewPrimaryKeys`), and its updates arrive as updates.
+    fn derive_view_keys(&mut self) {
+        for view in self.views.iter_mut().filter(|v| v.primary_key.is_empty()) {
+            let AlgebraicType::Product(p) = &view.return_type else { continue };
+            let [only] = &*p.elements else { continue };
+            if only.name.as_deref() != Some("__query__") {
+                continue;
+            }
+            let Some(row) = view.row_type_ref else { continue };
+            if let Some(t) = self.tables.iter().find(|t| t.product_type_ref == row && !t.primary_key.is_empty()) {
+                view.primary_key = t.primary_key.clone();
+            }
         }
     }
 

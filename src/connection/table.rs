@@ -117,11 +117,13 @@ impl TableHandle {
         id
     }
 
-    pub fn on_delete(&self, f: impl FnMut(&EventContext, &[u8]) + Send + 'static) -> CallbackId {
+    /// Runs when a row leaves the cache. Event tables have no deletes: an error for them.
+    pub fn on_delete(&self, f: impl FnMut(&EventContext, &[u8]) + Send + 'static) -> Result<CallbackId> {
+        self.not_event_table("deletes")?;
         let mut cbs = lock(&self.conn.inner().callbacks);
         let id = cbs.next_id();
         cbs.table(self.table).on_delete.add(id, Box::new(f));
-        id
+        Ok(id)
     }
 
     /// Runs on a delete and insert with equal primary keys in one transaction. Only tables with

@@ -258,11 +258,9 @@ fn register_row_fn(
         // SAFETY: the caller's function pointer; pointers valid for the call.
         unsafe { cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), row.as_ptr(), row.len()) }
     };
-    register(t, out_id, |t| {
-        Ok(match which {
-            RowEvent::Insert => t.on_insert(f),
-            RowEvent::Delete => t.on_delete(f),
-        })
+    register(t, out_id, |t| match which {
+        RowEvent::Insert => Ok(t.on_insert(f)),
+        RowEvent::Delete => check(t.on_delete(f)),
     })
 }
 

@@ -150,7 +150,7 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
     let n2 = note.clone();
     table.on_update(move |_, _old, new| n2(new))?;
     let n3 = note;
-    table.on_delete(move |_, row| n3(row));
+    table.on_delete(move |_, row| n3(row)).unwrap();
     // Failures must not hang the run.
     for r in ["insert_small", "update_small", "delete_small"] {
         let tx = tx.clone();
