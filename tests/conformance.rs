@@ -14,6 +14,7 @@
 //! - `// conformance-module: NAME` — the module to publish (default `conformance`);
 //! - `// conformance-cases: a b c` — one libtest trial per case, the program gets the case as
 //!   argv[1] (default: one trial named after the file, no argument);
+//! - `// conformance-servers: v2_8` — only on that server (a module of 2.x-only features);
 //! - `// conformance-ignore: CASE reason` — the trial is ignored, with the reason in its name;
 //!   `// conformance-ignore(v2_8): CASE reason` ignores it on that server only.
 
@@ -29,7 +30,7 @@ const SANITIZE: &[&str] = &["-fsanitize=address,undefined", "-fno-omit-frame-poi
 const TIMEOUT: Duration = Duration::from_secs(240);
 
 /// Module directory name → prefix of its generated shims.
-const SHIMS: &[(&str, &str)] = &[("conformance", "conf"), ("connect-disconnect", "lifecycle")];
+const SHIMS: &[(&str, &str)] = &[("conformance", "conf"), ("connect-disconnect", "lifecycle"), ("conformance-2x", "conf2")];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -125,6 +126,8 @@ struct Program {
     name: String,
     module: &'static str,
     cases: Vec<String>,
+    /// The servers to run on (default: both).
+    variants: &'static [Variant],
     /// (server suffix or None for every server, case, reason).
     ignored: Vec<(Option<String>, String, String)>,
 }
@@ -135,6 +138,7 @@ fn parse_program(source: PathBuf) -> Program {
     let mut module = "conformance";
     let mut cases = Vec::new();
     let mut ignored = Vec::new();
+    let mut variants = harness::BOTH;
     for line in text.lines() {
         if let Some(m) = line.strip_prefix("// conformance-module:") {
             module = SHIMS
@@ -144,6 +148,12 @@ fn parse_program(source: PathBuf) -> Program {
                 .unwrap_or_else(|| panic!("{name}: unknown module {m}"));
         } else if let Some(c) = line.strip_prefix("// conformance-cases:") {
             cases.extend(c.split_whitespace().map(String::from));
+        } else if let Some(servers) = line.strip_prefix("// conformance-servers:") {
+            variants = match servers.trim() {
+                "v2_8" => &[Variant::V2_8],
+                "v1_2" => &[Variant::V1_2],
+                other => panic!("{name}: unknown servers {other}"),
+            };
         } else if let Some(rest) = line.strip_prefix("// conformance-ignore") {
             let (server, c) = match rest.strip_prefix('(') {
                 Some(r) => {
@@ -157,7 +167,7 @@ fn parse_program(source: PathBuf) -> Program {
             ignored.push((server, case.to_string(), reason.trim().to_string()));
         }
     }
-    Program { source, name, module, cases, ignored }
+    Program { source, name, module, cases, variants, ignored }
 }
 
 /// Links one program (once per process and server, whatever the number of its cases).
@@ -251,7 +261,8 @@ fn main() {
         for case in cases {
             let label = case.clone().unwrap_or_else(|| p.name.clone());
             let case = case.clone();
-            let live = Live::with_result(format!("{}::{label}", p.name), move || run_case(p, case.as_deref()));
+            let live =
+                Live::with_result(format!("{}::{label}", p.name), move || run_case(p, case.as_deref())).variants(p.variants);
             for mut trial in harness::trials(env!("CARGO_CRATE_NAME"), vec![live]) {
                 // An ignore line for every server, or for the one this instance runs on.
                 let ignore = p.ignored.iter().find(|(server, c, _)| {

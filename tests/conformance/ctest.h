@@ -103,6 +103,7 @@ typedef struct {
     int light;
     const stdb_connection_id *connection_id;
     const char *database; /* NULL: $STDB_DATABASE */
+    int32_t protocol;     /* 0: the default offer; else only this STDB_PROTOCOL_* */
     /* outputs */
     int connected, connect_error, disconnected, disconnect_had_error;
     int32_t error_kind;
@@ -156,6 +157,7 @@ static inline stdb_connection *ct_build(ct_register_fn reg, ct_conn *s) {
     if (s->compression == 0) CHECK_OK(stdb_connection_builder_set_compression(b, 0));
     if (s->light) CHECK_OK(stdb_connection_builder_set_light_mode(b, true));
     if (s->connection_id) CHECK_OK(stdb_connection_builder_set_connection_id(b, s->connection_id));
+    if (s->protocol) CHECK_OK(stdb_connection_builder_set_protocols(b, &s->protocol, 1));
     CHECK_OK(stdb_connection_builder_on_connect(b, ct_on_connect, s, NULL));
     CHECK_OK(stdb_connection_builder_on_connect_error(b, ct_on_connect_error, s, NULL));
     CHECK_OK(stdb_connection_builder_on_disconnect(b, ct_on_disconnect, s, NULL));
