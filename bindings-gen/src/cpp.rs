@@ -456,6 +456,7 @@ pub struct TableClass {
     from_old_row: String,
     from_new_row: String,
     has_primary_key: bool,
+    is_event: bool,
     finds: Vec<Find>,
     scans: Vec<Scan>,
 }
@@ -524,6 +525,7 @@ impl TableClass {
             from_old_row: cx.expr_from_c(&row_ty, "*old_row"),
             from_new_row: cx.expr_from_c(&row_ty, "*new_row"),
             has_primary_key: t.primary_key.is_some(),
+            is_event: t.is_event,
             finds: t
                 .unique_columns
                 .iter()

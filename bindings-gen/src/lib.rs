@@ -107,7 +107,7 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 /// Builds the model (for tests and tools that want the type list).
 pub fn build_model(raw: &RawModuleDefV9, prefix: &str) -> Result<Module, String> {
     check_prefix(prefix)?;
-    model::build(raw, prefix, canonical_json(raw))
+    model::build(raw, prefix, canonical_json(raw), &[])
 }
 
 /// Generates the three files from a schema's JSON text, V9 or V10. The code embeds the schema
@@ -119,7 +119,8 @@ pub fn generate_from_json(json: &str, opts: &Options) -> Result<Output, String> 
     let beyond_v9 = def.version == stdb_schema::SchemaVersion::V10 || !def.procedures.is_empty() || !def.views.is_empty();
     let embedded = if beyond_v9 { compact_json(json)? } else { canonical_json(&raw) };
     check_prefix(&opts.prefix)?;
-    output(model::build(&raw, &opts.prefix, embedded)?, opts)
+    let event_tables: Vec<String> = def.tables.iter().filter(|t| t.is_event).map(|t| t.name.clone()).collect();
+    output(model::build(&raw, &opts.prefix, embedded, &event_tables)?, opts)
 }
 
 /// `json` without insignificant whitespace.

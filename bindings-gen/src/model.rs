@@ -215,6 +215,9 @@ pub struct Table {
     pub indexes: Vec<Index>,
     pub is_public: bool,
     pub scheduled: bool,
+    /// An event table (2.x): rows reach insert callbacks and are never cached, so it has no
+    /// count, iteration, finds, indexes, deletes or updates.
+    pub is_event: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -356,6 +359,7 @@ pub const CPP_FIXED: &[&str] = &[
 /// The model under construction: the named types found so far and the names claimed.
 struct Builder<'a> {
     raw: &'a RawModuleDefV9,
+    event_tables: &'a [String],
     named: Vec<Named>,
     by_ref: HashMap<u32, usize>,
     anon: HashMap<AlgebraicType, usize>,
@@ -368,8 +372,9 @@ struct Builder<'a> {
 ///
 /// Names are claimed in a fixed order — builtins, module types, tables, reducers, helper types —
 /// so the same schema always gives the same identifiers.
-pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<Module, String> {
-    let mut b = Builder::new(raw);
+/// `event_tables`: names of the event tables (V9 cannot say which tables are).
+pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String, event_tables: &[String]) -> Result<Module, String> {
+    let mut b = Builder::new(raw, event_tables);
     b.intern_typespace()?;
     let tables = b.tables()?;
     let (reducers, lifecycle_reducers) = b.reducers()?;
@@ -398,13 +403,13 @@ pub fn build(raw: &RawModuleDefV9, prefix: &str, schema_json: String) -> Result<
 }
 
 impl<'a> Builder<'a> {
-    fn new(raw: &'a RawModuleDefV9) -> Builder<'a> {
+    fn new(raw: &'a RawModuleDefV9, event_tables: &'a [String]) -> Builder<'a> {
         let mut names = Names::default();
         names.reserve(FIXED_API);
         for (_, stem) in BUILTINS {
             names.claim(stem, TYPE_SUFFIXES);
         }
-        Builder { raw, named: Vec::new(), by_ref: HashMap::new(), anon: HashMap::new(), names, pending: Vec::new() }
+        Builder { raw, event_tables, named: Vec::new(), by_ref: HashMap::new(), anon: HashMap::new(), names, pending: Vec::new() }
     }
 
     /// Every product/sum in the typespace that has a name (or no name) gets a definition, in
@@ -457,13 +462,15 @@ impl<'a> Builder<'a> {
                 Err(format!("table `{name}`: column {c} out of range"))
             }
         };
+        let is_event = self.event_tables.contains(&name);
         let primary_key = match t.primary_key.as_singleton() {
+            _ if is_event => None,
             Some(c) => Some(col(c.idx())?),
             None if t.primary_key.is_empty() => None,
             None => return Err(format!("table `{name}`: multi-column primary keys are not supported")),
         };
-        let unique_columns = unique_columns(t, primary_key, col)?;
-        let indexes = indexes(t, &columns, col)?;
+        let (unique_columns, indexes) =
+            if is_event { (Vec::new(), Vec::new()) } else { (unique_columns(t, primary_key, col)?, indexes(t, &columns, col)?) };
         let stem = self.names.claim(&names::sanitize(&name), &table_suffixes(&columns, &unique_columns, &indexes));
         let member = members.claim(&names::member(&name), &[]);
         Ok(Table {
@@ -479,6 +486,7 @@ impl<'a> Builder<'a> {
             indexes,
             is_public: matches!(t.table_access, TableAccess::Public),
             scheduled: t.schedule.is_some(),
+            is_event,
         })
     }
 

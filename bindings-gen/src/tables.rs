@@ -118,6 +118,7 @@ pub struct CTable {
     row_fstem: String,
     rows_fstem: String,
     has_primary_key: bool,
+    is_event: bool,
     finds: Vec<Find>,
     indexes: Vec<CIndex>,
 }
@@ -194,6 +195,7 @@ impl CTable {
             row_fstem: m.fstem(&row_ty),
             rows_fstem: m.fstem(&rows_ty),
             has_primary_key: t.primary_key.is_some(),
+            is_event: t.is_event,
             finds: t.unique_columns.iter().map(|&c| find(m, t, c)).collect(),
             indexes: t
                 .indexes

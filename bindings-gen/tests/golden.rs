@@ -184,7 +184,8 @@ fn cli_extracts_the_v10_schema_from_a_2x_wasm_module() {
     let h = std::fs::read_to_string(dir.path().join("f2x.h")).unwrap();
     // The same code as from the committed V10 schema of the same module.
     let json = std::fs::read_to_string(root().join("tests/fixtures/schemas/features-2x.v10.json")).unwrap();
-    let from_fixture = generate(&parse_schema(&json).unwrap(), &Options { prefix: "f2x".into(), source: "x".into() }).unwrap();
+    let from_fixture =
+        stdb_bindings_gen::generate_from_json(&json, &Options { prefix: "f2x".into(), source: "x".into() }).unwrap();
     // V10 from `extract-schema` lists the tables in another order than V10 from the server.
     assert_same_code(&h, &from_fixture.header, true, "--wasm of features_2x.wasm vs its committed V10 schema");
     assert!(h.contains("f2x_reducer_level_up("), "the wire name of `levelUp`");

@@ -1,6 +1,7 @@
 //! The model as a 1.2.0 `RawModuleDefV9`, for code written against that structure (the C/C++
-//! generator's model, the schema embedded in generated code). It holds what V9 can say: tables
-//! under their canonical names, reducers, types; not event flags, procedures or views.
+//! generator's model). It holds what V9 can say: tables under their canonical names, reducers,
+//! types; views as the read-only tables clients see them as (rows of their row type, their
+//! primary key if any); not event flags or procedures.
 
 use crate::*;
 use spacetimedb_lib::db::raw_def::v9 as raw;
@@ -64,7 +65,22 @@ pub fn to_raw_v9(def: &ModuleDef) -> raw::RawModuleDefV9 {
             table_type: if t.is_system { raw::TableType::System } else { raw::TableType::User },
             table_access: if t.is_public { raw::TableAccess::Public } else { raw::TableAccess::Private },
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // Clients subscribe to and read a view like a table: give the generator one.
+    let views = def.views.iter().filter_map(|v| {
+        Some(raw::RawTableDefV9 {
+            name: v.name.as_str().into(),
+            product_type_ref: AlgebraicTypeRef(v.row_type_ref?),
+            primary_key: cols(&v.primary_key),
+            indexes: Vec::new(),
+            constraints: Vec::new(),
+            sequences: Vec::new(),
+            schedule: None,
+            table_type: raw::TableType::User,
+            table_access: if v.is_public { raw::TableAccess::Public } else { raw::TableAccess::Private },
+        })
+    });
+    let tables: Vec<_> = tables.into_iter().chain(views).collect();
     let reducers = def
         .reducers
         .iter()

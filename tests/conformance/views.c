@@ -1,7 +1,8 @@
 /*
  * views.c — the official 2.x SDK's view cases (sdk-test-view, sdk-test-view-pk), in C, against the
  * 2.8.3 server (module tests/modules-2x/conformance-2x). Views are subscribed like tables and read
- * through the C ABI (stdb_connection_table); their rows are decoded with the generated codecs.
+ * through the C ABI (stdb_connection_table, rows decoded with the generated codecs) and, for the
+ * keyed view, through the accessors the shims generate for views (conf2_all_scores_*).
  * view_anonymous_subscribe: an anonymous view's rows follow the tables it reads.
  * view_non_anonymous_subscribe: a per-sender view shows the caller's own row only.
  * view_non_table_return: a view returning a type that is no table's row.
@@ -215,45 +216,42 @@ static void case_subscription_update(void) {
     ct_close(b, &c1);
 }
 
-static void score_ins(void *ud, const stdb_connection *c, const stdb_event *e, const uint8_t *row, size_t len) {
+/* Through the accessors the shims generate for a view, as for a table. */
+static void score_ins(void *ud, const stdb_connection *c, const stdb_event *e, const conf2_Score *row) {
     seen_t *s = ud;
-    conf2_Score sc;
     (void)c; (void)e;
-    CHECK_OK(conf2_Score_from_bsatn(row, len, &sc));
-    s->new_points = sc.points;
+    s->new_points = row->points;
     s->inserts++;
 }
-static void score_del(void *ud, const stdb_connection *c, const stdb_event *e, const uint8_t *row, size_t len) {
+static void score_del(void *ud, const stdb_connection *c, const stdb_event *e, const conf2_Score *row) {
     seen_t *s = ud;
-    (void)c; (void)e; (void)row; (void)len;
+    (void)c; (void)e; (void)row;
     s->deletes++;
 }
-static void score_upd(void *ud, const stdb_connection *c, const stdb_event *e, const uint8_t *o, size_t ol, const uint8_t *n,
-                      size_t nl) {
+static void score_upd(void *ud, const stdb_connection *c, const stdb_event *e, const conf2_Score *o, const conf2_Score *n) {
     seen_t *s = ud;
-    conf2_Score a, b;
     (void)c; (void)e;
-    CHECK_OK(conf2_Score_from_bsatn(o, ol, &a));
-    CHECK_OK(conf2_Score_from_bsatn(n, nl, &b));
-    CHECK(a.id == b.id);
-    s->old_points = a.points;
-    s->new_points = b.points;
+    CHECK(o->id == n->id);
+    s->old_points = o->points;
+    s->new_points = n->points;
     s->updates++;
 }
 
 static void case_view_pk_on_update(void) {
     ct_conn cs = ct_conn_init();
     stdb_connection *conn = ct_connect(conf2_register, &cs);
-    stdb_table *t;
+    conf2_db db;
+    conf2_Score sc;
+    bool found = false;
     ct_sub sub;
     seen_t s;
     memset(&sub, 0, sizeof sub);
     memset(&s, 0, sizeof s);
+    CHECK_OK(conf2_db_init(&db, conn));
     ct_subscribe1(conn, &sub, "SELECT * FROM all_scores");
-    t = view(conn, "all_scores");
-    CHECK_OK(stdb_table_on_insert(t, score_ins, &s, NULL, NULL));
-    CHECK_OK(stdb_table_on_delete(t, score_del, &s, NULL, NULL));
-    CHECK_OK(stdb_table_on_update(t, score_upd, &s, NULL, NULL));
+    CHECK_OK(conf2_all_scores_on_insert(&db, score_ins, &s, NULL, NULL));
+    CHECK_OK(conf2_all_scores_on_delete(&db, score_del, &s, NULL, NULL));
+    CHECK_OK(conf2_all_scores_on_update(&db, score_upd, &s, NULL, NULL));
     CHECK_OK(conf2_reducer_set_score(conn, 1, 10, 0));
     TICK_UNTIL(conn, s.inserts == 1);
     CHECK(s.new_points == 10);
@@ -261,21 +259,12 @@ static void case_view_pk_on_update(void) {
     TICK_UNTIL(conn, s.updates == 1);
     CHECK(s.old_points == 10 && s.new_points == 20);
     ct_tick_for(conn, NULL, 200);
-    CHECK(s.inserts == 1 && s.deletes == 0 && stdb_table_count(t) == 1);
-    {
-        /* The key V10 gives the view makes it findable by that key. */
-        uint32_t key = 1;
-        bool found = false;
-        stdb_buffer row = {0};
-        conf2_Score sc;
-        CHECK_OK(stdb_table_find(t, "id", 2, (const uint8_t *)&key, 4, &found, &row));
-        CHECK(found);
-        CHECK_OK(conf2_Score_from_bsatn(row.data, row.len, &sc));
-        CHECK(sc.points == 20);
-        stdb_buffer_free(&row);
-    }
-    stdb_table_free(t);
+    CHECK(s.inserts == 1 && s.deletes == 0 && conf2_all_scores_count(&db) == 1);
+    /* The key the view gets from its table makes it findable by that key. */
+    CHECK_OK(conf2_all_scores_find_by_id(&db, 1, &found, &sc));
+    CHECK(found && sc.points == 20);
     stdb_subscription_free(sub.handle);
+    conf2_db_free(&db);
     ct_close(conn, &cs);
 }
 

@@ -1,6 +1,7 @@
 {%- import "c/macros.c" as c -%}
 /* ---- table {{ comment_name }} ---- */
 
+{% if !is_event -%}
 uint64_t {{ ts }}_count(const {{ p }}_db *db) {
     return db ? stdb_table_count(db->{{ tm }}) : 0;
 }
@@ -28,6 +29,7 @@ int32_t {{ ts }}_iter(const {{ p }}_db *db, {{ ts }}_visitor visitor, void *user
     rc = {{ p }}_lib_error(stdb_table_iter(db->{{ tm }}, {{ ts }}_iter_tramp, &c), "iterating " {{ name_lit }});
     return rc != STDB_OK ? rc : c.rc;
 }
+{%- endif %}
 {%- if !indexes.is_empty() %}
 
 static int32_t {{ ts }}_collect(stdb_row_list *list, {{ rows }} *out) {
@@ -111,6 +113,7 @@ int32_t {{ ts }}_on_insert(const {{ p }}_db *db, {{ ts }}_row_fn callback, void 
     if (!c) return rc;
     return {{ p }}_lib_error(stdb_table_on_insert(db ? db->{{ tm }} : NULL, {{ ts }}_row_tramp, c, {{ p }}_closure_free, out_id), "on_insert of " {{ name_lit }});
 }
+{%- if !is_event %}
 
 int32_t {{ ts }}_on_delete(const {{ p }}_db *db, {{ ts }}_row_fn callback, void *user_data, stdb_free_fn free_user_data,
                    uint64_t *out_id) {
@@ -119,6 +122,7 @@ int32_t {{ ts }}_on_delete(const {{ p }}_db *db, {{ ts }}_row_fn callback, void 
     if (!c) return rc;
     return {{ p }}_lib_error(stdb_table_on_delete(db ? db->{{ tm }} : NULL, {{ ts }}_row_tramp, c, {{ p }}_closure_free, out_id), "on_delete of " {{ name_lit }});
 }
+{%- endif %}
 {%- if has_primary_key %}
 
 static void {{ ts }}_update_tramp(void *user_data, const stdb_connection *conn, const stdb_event *event,

@@ -5,6 +5,10 @@ public:
     using Row = {{ row }};
     using RowCallback = std::function<void(const EventContext &, const Row &)>;
     using UpdateCallback = std::function<void(const EventContext &, const Row &old_row, const Row &new_row)>;
+{%- if is_event %}
+
+    /* An event table: rows reach on_insert and are never cached. */
+{%- else %}
 
     uint64_t count() const { return {{ ts }}_count(db_); }
 
@@ -25,6 +29,7 @@ public:
         });
         return rows;
     }
+{%- endif %}
 {% for find in finds %}
     /* The row whose unique `{{ find.comment_column }}` equals the key, if cached. */
     std::optional<Row> find_by_{{ find.member }}({{ find.param }}) const {
@@ -45,12 +50,14 @@ public:
         detail::check({{ ts }}_on_insert(db_, &row_tramp, h, &detail::Handler<Connection, RowCallback>::destroy, &id), "on_insert of {{ name }}");
         return id;
     }
+{%- if !is_event %}
     CallbackId on_delete(RowCallback f) {
         auto *h = new detail::Handler<Connection, RowCallback>{conn_, std::move(f)};
         CallbackId id = 0;
         detail::check({{ ts }}_on_delete(db_, &row_tramp, h, &detail::Handler<Connection, RowCallback>::destroy, &id), "on_delete of {{ name }}");
         return id;
     }
+{%- endif %}
 {%- if has_primary_key %}
     /* A row replaced by one with the same primary key. */
     CallbackId on_update(UpdateCallback f) {
@@ -70,6 +77,7 @@ private:
     };
     Connection *conn_ = nullptr;
     const ::{{ p }}_db *db_ = nullptr;
+{%- if !is_event %}
 
     static bool visit(void *ud, const {{ row_c }} *row) {
         IterCtx *c = static_cast<IterCtx *>(ud);
@@ -80,6 +88,7 @@ private:
             return false;
         }
     }
+{%- endif %}
     static void row_tramp(void *ud, const ::stdb_connection *, const ::stdb_event *ev, const {{ row_c }} *row) {
         auto *h = static_cast<detail::Handler<Connection, RowCallback> *>(ud);
         try {
