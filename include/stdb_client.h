@@ -351,6 +351,25 @@ typedef struct stdb_metrics {
    Total time spent applying messages to the cache and running their callbacks.
    */
   uint64_t apply_total_us;
+  /*
+   Bytes of decoded messages not yet applied by a tick (current value): the figure the
+   builder's `max_queued_bytes` limits.
+   */
+  uint64_t queued_bytes;
+  /*
+   The highest `queued_bytes` seen since connect.
+   */
+  uint64_t queued_bytes_peak;
+  /*
+   How many times the connection stopped reading the socket because `queued_bytes` reached
+   the limit (it resumes once ticks bring it back under).
+   */
+  uint64_t read_pauses;
+  /*
+   The largest frame received, decompressed (a v3 frame may hold several messages). A frame
+   is decoded whole, so the queue may exceed its limit by up to this.
+   */
+  uint64_t largest_frame_bytes;
 } stdb_metrics;
 
 /*
@@ -590,6 +609,18 @@ stdb_result stdb_connection_builder_set_schema_check(struct stdb_connection_buil
  */
 stdb_result stdb_connection_builder_set_connect_timeout_ms(struct stdb_connection_builder *builder,
                                                            uint32_t ms);
+
+/*
+ Bounds the memory a connection uses while the host does not tick: once the decoded messages
+ waiting for a tick hold `bytes` (decompressed size; default 64 MiB, 0 is taken as 1), the
+ connection stops reading the socket, so the server and TCP hold the rest, and resumes as ticks
+ apply what is queued. Nothing is dropped. A frame is decoded whole, so the queue may exceed the
+ limit by the one frame that reached it (`stdb_metrics.largest_frame_bytes`). A server that gives up on a client this slow closes
+ the socket; `on_disconnect` (or the reconnect, if on) reports it once the queue before it has
+ been applied. `stdb_metrics.queued_bytes`, `queued_bytes_peak` and `read_pauses` show it at work.
+ */
+stdb_result stdb_connection_builder_set_max_queued_bytes(struct stdb_connection_builder *builder,
+                                                         uint64_t bytes);
 
 /*
  Turns on automatic reconnection after a lost connection: up to `max_attempts` attempts per

@@ -139,7 +139,7 @@ impl Inner {
     fn new(b: DbConnectionBuilder, connection_id: ConnectionId) -> (Arc<Inner>, UnboundedReceiver<Outbound>) {
         let (tx, rx) = unbounded_channel();
         let inner = Arc::new(Inner {
-            link: Arc::new(Link::new()),
+            link: Arc::new(Link::new(b.max_queued_bytes)),
             outbound: tx,
             connection_id: Mutex::new(connection_id),
             ident: Mutex::new(Identityinfo { identity: None, token: None }),
@@ -623,13 +623,14 @@ impl DbConnection {
                 subscription::resubscribe_all(self);
                 self.finish_resync_if_done();
             }
-            Inbound::Message { parsed, received_at } => {
+            Inbound::Message { parsed, received_at, bytes } => {
                 let c = &self.inner.link.counters;
                 let start = Instant::now();
                 c.queue_wait_total_us.fetch_add(start.duration_since(received_at).as_micros() as u64, Relaxed);
                 self.apply(parsed);
                 c.apply_total_us.fetch_add(start.elapsed().as_micros() as u64, Relaxed);
                 c.messages_applied.fetch_add(1, Relaxed);
+                self.inner.link.release(bytes);
             }
         }
     }
