@@ -294,7 +294,7 @@ typedef struct stdb_tick_report {
    */
   uint32_t processed;
   /*
-   Messages still waiting because the budget ran out.
+   Messages still waiting because the budget ran out (counting one left partly applied).
    */
   uint32_t remaining;
 } stdb_tick_report;
@@ -694,7 +694,16 @@ stdb_result stdb_frame_tick(const struct stdb_connection *conn);
 
 /*
  Like `stdb_frame_tick`, but stops after `max_messages` messages (0 = no limit) or after
- `max_micros` microseconds (0 = no limit, checked between messages). `out` may be NULL.
+ `max_micros` microseconds (0 = no limit). `out` may be NULL.
+
+ The time is checked inside a message too: a table getting thousands of rows is applied on a
+ copy in the background and swapped in whole by a later call, and row callbacks stop once the
+ time is up and resume where they stopped on the next call. A call therefore returns within
+ `max_micros` plus a small bound, besides the time your callbacks take (a callback is never
+ interrupted; at least one runs per call). The cache is never seen half-applied: a callback sees
+ the cache exactly as its message left it, and the next message is applied only after every
+ callback of this one has run (reducer callbacks first, then per table deletes, updates,
+ inserts). Plain `stdb_frame_tick` applies everything, as before.
  */
 stdb_result stdb_frame_tick_budget(const struct stdb_connection *conn,
                                    uint32_t max_messages,

@@ -56,7 +56,7 @@ pub struct EventContext<'a> {
 pub struct TickReport {
     /// Messages applied in this call.
     pub processed: usize,
-    /// Messages still waiting because the budget ran out.
+    /// Messages still waiting because the budget ran out (counting one left partly applied).
     pub remaining: usize,
 }
 
