@@ -139,6 +139,10 @@ typedef struct stdb_metrics {
   uint64_t reducer_rtt_last_us;
   uint64_t queue_wait_total_us;
   uint64_t apply_total_us;
+  uint64_t queued_bytes;
+  uint64_t queued_bytes_peak;
+  uint64_t read_pauses;
+  uint64_t largest_frame_bytes;
 } stdb_metrics;
 
 typedef void (*stdb_one_off_fn)(void *user_data,
@@ -259,6 +263,9 @@ stdb_result stdb_connection_builder_set_schema_check(struct stdb_connection_buil
 
 stdb_result stdb_connection_builder_set_connect_timeout_ms(struct stdb_connection_builder *builder,
                                                            uint32_t ms);
+
+stdb_result stdb_connection_builder_set_max_queued_bytes(struct stdb_connection_builder *builder,
+                                                         uint64_t bytes);
 
 stdb_result stdb_connection_builder_set_reconnect(struct stdb_connection_builder *builder,
                                                   uint32_t max_attempts,

@@ -294,7 +294,7 @@ typedef struct stdb_tick_report {
    */
   uint32_t processed;
   /*
-   Messages still waiting because the budget ran out.
+   Messages still waiting because the budget ran out (counting one left partly applied).
    */
   uint32_t remaining;
 } stdb_tick_report;
@@ -351,6 +351,25 @@ typedef struct stdb_metrics {
    Total time spent applying messages to the cache and running their callbacks.
    */
   uint64_t apply_total_us;
+  /*
+   Bytes of decoded messages not yet applied by a tick (current value): the figure the
+   builder's `max_queued_bytes` limits.
+   */
+  uint64_t queued_bytes;
+  /*
+   The highest `queued_bytes` seen since connect.
+   */
+  uint64_t queued_bytes_peak;
+  /*
+   How many times the connection stopped reading the socket because `queued_bytes` reached
+   the limit (it resumes once ticks bring it back under).
+   */
+  uint64_t read_pauses;
+  /*
+   The largest frame received, decompressed (a v3 frame may hold several messages). A frame
+   is decoded whole, so the queue may exceed its limit by up to this.
+   */
+  uint64_t largest_frame_bytes;
 } stdb_metrics;
 
 /*
@@ -592,6 +611,18 @@ stdb_result stdb_connection_builder_set_connect_timeout_ms(struct stdb_connectio
                                                            uint32_t ms);
 
 /*
+ Bounds the memory a connection uses while the host does not tick: once the decoded messages
+ waiting for a tick hold `bytes` (decompressed size; default 64 MiB, 0 is taken as 1), the
+ connection stops reading the socket, so the server and TCP hold the rest, and resumes as ticks
+ apply what is queued. Nothing is dropped. A frame is decoded whole, so the queue may exceed the
+ limit by the one frame that reached it (`stdb_metrics.largest_frame_bytes`). A server that gives up on a client this slow closes
+ the socket; `on_disconnect` (or the reconnect, if on) reports it once the queue before it has
+ been applied. `stdb_metrics.queued_bytes`, `queued_bytes_peak` and `read_pauses` show it at work.
+ */
+stdb_result stdb_connection_builder_set_max_queued_bytes(struct stdb_connection_builder *builder,
+                                                         uint64_t bytes);
+
+/*
  Turns on automatic reconnection after a lost connection: up to `max_attempts` attempts per
  outage, waiting `initial_delay_ms` before the first and doubling up to `max_delay_ms`. The
  client comes back as the same identity (with a new connection id), renews its subscriptions
@@ -663,7 +694,16 @@ stdb_result stdb_frame_tick(const struct stdb_connection *conn);
 
 /*
  Like `stdb_frame_tick`, but stops after `max_messages` messages (0 = no limit) or after
- `max_micros` microseconds (0 = no limit, checked between messages). `out` may be NULL.
+ `max_micros` microseconds (0 = no limit). `out` may be NULL.
+
+ The time is checked inside a message too: a table getting thousands of rows is applied on a
+ copy in the background and swapped in whole by a later call, and row callbacks stop once the
+ time is up and resume where they stopped on the next call. A call therefore returns within
+ `max_micros` plus a small bound, besides the time your callbacks take (a callback is never
+ interrupted; at least one runs per call). The cache is never seen half-applied: a callback sees
+ the cache exactly as its message left it, and the next message is applied only after every
+ callback of this one has run (reducer callbacks first, then per table deletes, updates,
+ inserts). Plain `stdb_frame_tick` applies everything, as before.
  */
 stdb_result stdb_frame_tick_budget(const struct stdb_connection *conn,
                                    uint32_t max_messages,

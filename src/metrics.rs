@@ -20,6 +20,10 @@ pub(crate) struct Counters {
     pub rtt_last_us: AtomicU64,
     pub queue_wait_total_us: AtomicU64,
     pub apply_total_us: AtomicU64,
+    pub queued_bytes: AtomicU64,
+    pub queued_bytes_peak: AtomicU64,
+    pub read_pauses: AtomicU64,
+    pub largest_frame_bytes: AtomicU64,
 }
 
 /// A snapshot of a connection's counters.
@@ -50,6 +54,17 @@ pub struct Metrics {
     pub queue_wait_total_us: u64,
     /// Total time spent applying messages to the cache and running their callbacks.
     pub apply_total_us: u64,
+    /// Bytes of decoded messages not yet applied by a tick (current value): the figure the
+    /// builder's `max_queued_bytes` limits.
+    pub queued_bytes: u64,
+    /// The highest `queued_bytes` seen since connect.
+    pub queued_bytes_peak: u64,
+    /// How many times the connection stopped reading the socket because `queued_bytes` reached
+    /// the limit (it resumes once ticks bring it back under).
+    pub read_pauses: u64,
+    /// The largest frame received, decompressed (a v3 frame may hold several messages). A frame
+    /// is decoded whole, so the queue may exceed its limit by up to this.
+    pub largest_frame_bytes: u64,
 }
 
 impl Counters {
@@ -71,6 +86,10 @@ impl Counters {
             reducer_rtt_last_us: self.rtt_last_us.load(Relaxed),
             queue_wait_total_us: self.queue_wait_total_us.load(Relaxed),
             apply_total_us: self.apply_total_us.load(Relaxed),
+            queued_bytes: self.queued_bytes.load(Relaxed),
+            queued_bytes_peak: self.queued_bytes_peak.load(Relaxed),
+            read_pauses: self.read_pauses.load(Relaxed),
+            largest_frame_bytes: self.largest_frame_bytes.load(Relaxed),
         }
     }
 

@@ -11,6 +11,7 @@ use std::ops::Bound;
 pub type KeyRange<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
 
 /// A hash index over one unique column: column bytes → row.
+#[derive(Clone)]
 pub struct UniqueIndex {
     pub column: usize,
     map: HashTable<RowId>,
@@ -52,6 +53,11 @@ impl UniqueIndex {
         }
     }
 
+    /// Whether `additional` more rows would make the index rehash.
+    pub fn would_grow(&self, additional: usize) -> bool {
+        self.map.capacity() - self.map.len() < additional
+    }
+
     pub fn find(&self, value: &[u8], table: &TableDef, types: &TypeTable, store: &RowStore) -> Option<RowId> {
         let hash = store.hash_bytes(value);
         self.map.find(hash, |&id| self.key(store.get(id), table, types) == Some(value)).copied()
@@ -60,6 +66,7 @@ impl UniqueIndex {
 
 /// An ordered index over one or more columns. Keys are order-preserving encodings of the column
 /// values (see [`TypeTable::order_key`]) followed by the row id, so equal values stay distinct.
+#[derive(Clone)]
 pub struct BTreeIndex {
     pub columns: Vec<usize>,
     set: BTreeSet<Box<[u8]>>,

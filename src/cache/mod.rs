@@ -39,6 +39,9 @@ impl TableDiff {
     }
 }
 
+/// One table's rows and indexes. Cloned off the game thread to stage a large message (see
+/// [`ClientCache::stage_table`]).
+#[derive(Clone)]
 pub struct TableCache {
     store: RowStore,
     unique: Vec<Option<UniqueIndex>>,
@@ -216,85 +219,48 @@ impl ClientCache {
     /// what changed when `collect` is set; pairs deletes and inserts with equal primary keys into
     /// updates.
     pub fn apply(&mut self, rows: &TableRows, collect: bool, diff: &mut TableDiff) {
-        let def: &TableDef = &self.schema.tables[rows.table];
-        let types = &self.schema.types;
         // While resynchronising, rows build the new cache and the final diff reports them.
         let (t, collect) = match &mut self.shadow {
             Some(shadow) => (&mut shadow[rows.table], false),
             None => (&mut self.tables[rows.table], collect),
         };
-        diff.table = rows.table;
-        // Event rows exist for the moment of their transaction: reported, not stored. A row
-        // sent as an ordinary insert to an event table (the server never does) is kept out too.
-        if def.is_event {
-            if collect {
-                for list in rows.events.iter().chain(&rows.inserts) {
-                    diff.inserts.extend((0..list.len()).map(|i| list.data().slice(list.range(i))));
-                }
-            }
-            return;
+        apply_table(&self.schema, t, rows, collect, diff, &mut self.stats);
+    }
+
+    /// Whether applying `incoming` new rows to `table` in place would cost in proportion to the
+    /// table (its row store or a unique index reallocating) rather than to the rows.
+    pub fn would_grow(&self, table: usize, incoming: usize) -> bool {
+        let t = self.target(table);
+        t.store.would_grow(incoming) || t.unique.iter().flatten().any(|ix| ix.would_grow(incoming))
+    }
+
+    fn target(&self, table: usize) -> &TableCache {
+        match &self.shadow {
+            Some(shadow) => &shadow[table],
+            None => &self.tables[table],
         }
-        t.added.clear();
-        let incoming: usize = rows.inserts.iter().map(|l| l.len()).sum();
-        // A message larger than the table (typically an initial subscription) is mostly new
-        // rows: grow once. Smaller ones may be mostly duplicates and are left to normal growth.
-        if incoming > 64 && incoming > t.store.len() {
-            t.store.reserve(incoming);
-        }
-        for list in &rows.inserts {
-            let data = list.data();
-            for i in 0..list.len() {
-                let mark = t.added.len() as u32 + 1;
-                if let Change::Added(id) = t.store.insert(data, list.range(i), mark) {
-                    t.added.push(id);
-                    self.stats.rows_inserted += 1;
-                }
-            }
-        }
-        for list in &rows.deletes {
-            for row in list.iter() {
-                match t.store.delete(row, collect) {
-                    Change::Removed(id, bytes) => {
-                        self.stats.rows_deleted += 1;
-                        // `row` has the same bytes as the removed row.
-                        for ix in t.unique.iter_mut().flatten() {
-                            ix.remove(id, row, def, types, &t.store);
-                        }
-                        for ix in t.btree.iter_mut().flatten() {
-                            ix.remove(id, row, def, types, &mut t.scratch);
-                        }
-                        diff.deletes.extend(bytes);
-                    }
-                    Change::Cancelled(mark) => {
-                        self.stats.rows_inserted -= 1;
-                        t.added[mark as usize - 1] = RowId::MAX;
-                    }
-                    Change::Missing => {
-                        self.stats.missing_deletes += 1;
-                        log::warn!("table `{}`: the server deleted a row the cache does not hold; ignored", def.name);
-                    }
-                    Change::RefCountOnly | Change::Added(_) => {}
-                }
-            }
-        }
-        t.added.retain(|&id| id != RowId::MAX);
-        t.store.settle(&t.added);
-        for &id in &t.added {
-            for ix in t.unique.iter_mut().flatten() {
-                ix.add(id, def, types, &t.store);
-            }
-            for ix in t.btree.iter_mut().flatten() {
-                ix.add(id, t.store.get(id), def, types, &mut t.scratch);
-            }
-            if collect {
-                diff.inserts.push(t.store.shared(id));
-            }
-        }
-        if collect {
-            if let Some(pk) = def.primary_key {
-                pair_updates(def, types, pk, diff);
-            }
-        }
+    }
+
+    /// A copy of the table that [`apply`](Self::apply) would change (the rebuilt one while
+    /// resynchronising), to apply a large message to off the game thread with
+    /// [`apply_detached`]; the second value says whether diffs may be collected (not while
+    /// resynchronising). Costs a copy of the table's bookkeeping, not of its row bytes.
+    pub fn stage_table(&self, table: usize) -> (TableCache, bool) {
+        (self.target(table).clone(), self.shadow.is_none())
+    }
+
+    /// Puts a table staged with [`stage_table`](Self::stage_table) (and applied to since) in
+    /// place of the one it copied, with the consistency counters of what was applied to it;
+    /// returns the replaced table (drop it off the game thread: that frees every row slot).
+    pub fn install_table(&mut self, table: usize, staged: TableCache, stats: CacheStats) -> TableCache {
+        self.stats.rows_inserted += stats.rows_inserted;
+        self.stats.rows_deleted += stats.rows_deleted;
+        self.stats.missing_deletes += stats.missing_deletes;
+        let slot = match &mut self.shadow {
+            Some(shadow) => &mut shadow[table],
+            None => &mut self.tables[table],
+        };
+        std::mem::replace(slot, staged)
     }
 
     /// Removes every row (used when a connection's subscriptions are all gone).
@@ -303,6 +269,103 @@ impl ClientCache {
             t.store.clear();
             t.unique.iter_mut().for_each(|i| *i = None);
             t.btree.iter_mut().for_each(|i| *i = None);
+        }
+    }
+}
+
+/// [`ClientCache::apply`] on one table outside the cache: the staged copy of a large message's
+/// table, applied to off the game thread. `stats` receives the consistency counters.
+pub fn apply_detached(
+    schema: &Schema,
+    t: &mut TableCache,
+    rows: &TableRows,
+    collect: bool,
+    diff: &mut TableDiff,
+    stats: &mut CacheStats,
+) {
+    apply_table(schema, t, rows, collect, diff, stats)
+}
+
+fn apply_table(
+    schema: &Schema,
+    t: &mut TableCache,
+    rows: &TableRows,
+    collect: bool,
+    diff: &mut TableDiff,
+    stats: &mut CacheStats,
+) {
+    let def: &TableDef = &schema.tables[rows.table];
+    let types = &schema.types;
+    diff.table = rows.table;
+    // Event rows exist for the moment of their transaction: reported, not stored. A row
+    // sent as an ordinary insert to an event table (the server never does) is kept out too.
+    if def.is_event {
+        if collect {
+            for list in rows.events.iter().chain(&rows.inserts) {
+                diff.inserts.extend((0..list.len()).map(|i| list.data().slice(list.range(i))));
+            }
+        }
+        return;
+    }
+    t.added.clear();
+    let incoming: usize = rows.inserts.iter().map(|l| l.len()).sum();
+    // A message larger than the table (typically an initial subscription) is mostly new
+    // rows: grow once. Smaller ones may be mostly duplicates and are left to normal growth.
+    if incoming > 64 && incoming > t.store.len() {
+        t.store.reserve(incoming);
+    }
+    for list in &rows.inserts {
+        let data = list.data();
+        for i in 0..list.len() {
+            let mark = t.added.len() as u32 + 1;
+            if let Change::Added(id) = t.store.insert(data, list.range(i), mark) {
+                t.added.push(id);
+                stats.rows_inserted += 1;
+            }
+        }
+    }
+    for list in &rows.deletes {
+        for row in list.iter() {
+            match t.store.delete(row, collect) {
+                Change::Removed(id, bytes) => {
+                    stats.rows_deleted += 1;
+                    // `row` has the same bytes as the removed row.
+                    for ix in t.unique.iter_mut().flatten() {
+                        ix.remove(id, row, def, types, &t.store);
+                    }
+                    for ix in t.btree.iter_mut().flatten() {
+                        ix.remove(id, row, def, types, &mut t.scratch);
+                    }
+                    diff.deletes.extend(bytes);
+                }
+                Change::Cancelled(mark) => {
+                    stats.rows_inserted -= 1;
+                    t.added[mark as usize - 1] = RowId::MAX;
+                }
+                Change::Missing => {
+                    stats.missing_deletes += 1;
+                    log::warn!("table `{}`: the server deleted a row the cache does not hold; ignored", def.name);
+                }
+                Change::RefCountOnly | Change::Added(_) => {}
+            }
+        }
+    }
+    t.added.retain(|&id| id != RowId::MAX);
+    t.store.settle(&t.added);
+    for &id in &t.added {
+        for ix in t.unique.iter_mut().flatten() {
+            ix.add(id, def, types, &t.store);
+        }
+        for ix in t.btree.iter_mut().flatten() {
+            ix.add(id, t.store.get(id), def, types, &mut t.scratch);
+        }
+        if collect {
+            diff.inserts.push(t.store.shared(id));
+        }
+    }
+    if collect {
+        if let Some(pk) = def.primary_key {
+            pair_updates(def, types, pk, diff);
         }
     }
 }

@@ -22,6 +22,7 @@ struct Slot {
 }
 
 /// A received buffer rows point into, with the number of cached rows that do.
+#[derive(Clone)]
 struct Chunk {
     data: Bytes,
     live: u32,
@@ -32,7 +33,7 @@ pub type Hasher = hashbrown::DefaultHashBuilder;
 /// Stable small ids for rows, so indexes can refer to rows by 4 bytes.
 pub type RowId = u32;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct RowStore {
     slots: Vec<Slot>,
     free: Vec<RowId>,
@@ -139,6 +140,13 @@ impl RowStore {
         let (slots, chunks, hasher) = (&self.slots, &self.chunks, &self.hasher);
         self.by_bytes.reserve(additional, |&id| hasher.hash_one(slot_bytes(slots, chunks, id)));
         self.slots.reserve(additional.saturating_sub(self.free.len()));
+    }
+
+    /// Whether `additional` new rows would make the store reallocate (a rehash or a copy of
+    /// every slot, in proportion to the table rather than to the rows arriving).
+    pub fn would_grow(&self, additional: usize) -> bool {
+        self.by_bytes.capacity() - self.by_bytes.len() < additional
+            || self.slots.capacity() - self.slots.len() + self.free.len() < additional
     }
 
     /// Drops one reference to `row`, removing it when none is left; `want_bytes` asks for the

@@ -14,6 +14,9 @@ pub type OnConnectError = dyn FnOnce(&DbConnection, &Error) + Send;
 pub type OnDisconnect = dyn FnOnce(&DbConnection, Option<&Error>) + Send;
 pub type OnReconnect = dyn FnMut(&DbConnection, Identity, ConnectionId) + Send;
 
+/// The default of [`DbConnectionBuilder::with_max_queued_bytes`]: 64 MiB.
+pub(crate) const DEFAULT_MAX_QUEUED_BYTES: u64 = 64 << 20;
+
 pub struct DbConnectionBuilder {
     uri: Option<String>,
     database: Option<String>,
@@ -24,6 +27,7 @@ pub struct DbConnectionBuilder {
     schema: Option<Arc<Schema>>,
     connect_timeout: Duration,
     max_message_size: usize,
+    pub(super) max_queued_bytes: u64,
     reconnect: Option<ReconnectPolicy>,
     check_schema: bool,
     protocols: Vec<Protocol>,
@@ -46,6 +50,7 @@ impl Default for DbConnectionBuilder {
             schema: None,
             connect_timeout: Duration::from_secs(10),
             max_message_size: 256 << 20,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             reconnect: None,
             check_schema: false,
             protocols: Protocol::ALL.to_vec(),
@@ -116,6 +121,20 @@ impl DbConnectionBuilder {
     /// messages may be up to four times this.
     pub fn with_max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes.max(1024);
+        self
+    }
+
+    /// Bounds the memory a connection uses when the host does not tick (a loading screen, a
+    /// debugger): once the decoded messages waiting for a tick hold `bytes` (decompressed size;
+    /// default 64 MiB), the connection stops reading the socket, so the server and TCP hold the
+    /// rest, and resumes as ticks apply what is queued. Nothing is dropped. A frame is decoded
+    /// whole, so the queue may exceed the limit by the one frame that reached it (a v3 frame may
+    /// batch several messages; at most `max_message_size` × 4 decompressed, see
+    /// `Metrics::largest_frame_bytes`). A server that gives up on a client this slow closes
+    /// the socket; that is reported like any lost connection once the queue before it is applied.
+    /// `Metrics::queued_bytes`, `queued_bytes_peak` and `read_pauses` show it at work.
+    pub fn with_max_queued_bytes(mut self, bytes: u64) -> Self {
+        self.max_queued_bytes = bytes.max(1);
         self
     }
 

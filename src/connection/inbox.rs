@@ -1,5 +1,10 @@
 //! The queue between the background runtime (which decodes) and the ticking thread (which applies
 //! and runs callbacks). Only the push and pop take the lock; nothing else happens under it.
+//!
+//! The queue is bounded in bytes, not in messages: every decoded message counts the bytes of the
+//! frame it came from until a tick has finished applying it (`queued_bytes`). Once that reaches
+//! `max_queued_bytes` the transport stops reading the socket (the rest waits in the kernel's
+//! buffers and on the server) until ticks bring it back under the limit; nothing is dropped.
 
 use super::parse::Parsed;
 use crate::error::Error;
@@ -26,6 +31,9 @@ pub(crate) enum Inbound {
     Message {
         parsed: Parsed,
         received_at: Instant,
+        /// Decompressed bytes this message accounts for in `queued_bytes` (a frame holding several
+        /// messages is counted on its last one), released once it has been applied.
+        bytes: u64,
     },
     /// The socket is gone; `None` after a disconnect we asked for.
     Disconnected(Option<Error>),
@@ -49,11 +57,17 @@ pub(crate) struct Link {
     pub schema: OnceLock<Arc<Schema>>,
     /// True between a lost connection and the reconnect (calls fail meanwhile).
     pub reconnecting: std::sync::atomic::AtomicBool,
+    /// Reading pauses while `counters.queued_bytes` is at least this (at least 1).
+    max_queued_bytes: u64,
+    /// Signalled when `queued_bytes` drops back under the limit (a paused transport waits on it).
+    pub drained: tokio::sync::Notify,
 }
 
 impl Link {
-    pub fn new() -> Link {
+    pub fn new(max_queued_bytes: u64) -> Link {
         Link {
+            max_queued_bytes: max_queued_bytes.max(1),
+            drained: tokio::sync::Notify::new(),
             queue: Mutex::new(VecDeque::new()),
             ready: Condvar::new(),
             notify: tokio::sync::Notify::new(),
@@ -70,6 +84,31 @@ impl Link {
         drop(q);
         self.ready.notify_all();
         self.notify.notify_one();
+    }
+
+    /// Queues a decoded message that accounts for `bytes` of the queue's limit.
+    pub fn push_message(&self, parsed: Parsed, received_at: Instant, bytes: u64) {
+        let now = self.counters.queued_bytes.fetch_add(bytes, Relaxed) + bytes;
+        self.counters.queued_bytes_peak.fetch_max(now, Relaxed);
+        self.push(Inbound::Message { parsed, received_at, bytes });
+    }
+
+    /// A message's bytes leave the queue (it has been applied); wakes a paused transport when this
+    /// brings the queue back under the limit.
+    pub fn release(&self, bytes: u64) {
+        if bytes == 0 {
+            return;
+        }
+        let before = self.counters.queued_bytes.fetch_sub(bytes, Relaxed);
+        if before >= self.max_queued_bytes && before - bytes < self.max_queued_bytes {
+            // Stores a permit if the transport is not waiting yet, so the wake-up cannot be lost.
+            self.drained.notify_one();
+        }
+    }
+
+    /// Whether the transport must stop reading: the queue holds `max_queued_bytes` or more.
+    pub fn over_limit(&self) -> bool {
+        self.counters.queued_bytes.load(Relaxed) >= self.max_queued_bytes
     }
 
     pub fn pop(&self) -> Option<Inbound> {

@@ -5,6 +5,7 @@ mod builder;
 mod callbacks;
 mod inbox;
 mod nosigpipe;
+mod pacing;
 mod parse;
 mod subscription;
 mod table;
@@ -55,7 +56,7 @@ pub struct EventContext<'a> {
 pub struct TickReport {
     /// Messages applied in this call.
     pub processed: usize,
-    /// Messages still waiting because the budget ran out.
+    /// Messages still waiting because the budget ran out (counting one left partly applied).
     pub remaining: usize,
 }
 
@@ -110,7 +111,8 @@ pub(crate) struct Inner {
     ticking: AtomicBool,
     /// True once `run_threaded` started a tick thread.
     threaded: AtomicBool,
-    cache: RwLock<Option<ClientCache>>,
+    /// Shared with the background jobs that stage large messages (`pacing.rs`).
+    cache: Arc<RwLock<Option<ClientCache>>>,
     callbacks: Mutex<Callbacks>,
     subscriptions: Mutex<Subscriptions>,
     lifecycle: Mutex<Lifecycle>,
@@ -126,6 +128,9 @@ pub(crate) struct Inner {
     next_one_off: AtomicU32,
     /// Diff buffers reused from tick to tick, so applying allocates as little as possible.
     diffs: Mutex<Vec<TableDiff>>,
+    /// The message a budgeted tick left partly done (being staged, or its callbacks partly run);
+    /// the next tick continues it before taking another message.
+    pending: Mutex<Option<pacing::Work>>,
 }
 
 struct Lifecycle {
@@ -139,7 +144,7 @@ impl Inner {
     fn new(b: DbConnectionBuilder, connection_id: ConnectionId) -> (Arc<Inner>, UnboundedReceiver<Outbound>) {
         let (tx, rx) = unbounded_channel();
         let inner = Arc::new(Inner {
-            link: Arc::new(Link::new()),
+            link: Arc::new(Link::new(b.max_queued_bytes)),
             outbound: tx,
             connection_id: Mutex::new(connection_id),
             ident: Mutex::new(Identityinfo { identity: None, token: None }),
@@ -148,7 +153,7 @@ impl Inner {
             disconnect_requested: AtomicBool::new(false),
             ticking: AtomicBool::new(false),
             threaded: AtomicBool::new(false),
-            cache: RwLock::new(None),
+            cache: Arc::new(RwLock::new(None)),
             callbacks: Mutex::new(Callbacks::default()),
             subscriptions: Mutex::new(Subscriptions::default()),
             lifecycle: Mutex::new(Lifecycle {
@@ -165,6 +170,7 @@ impl Inner {
             procedures: Mutex::new(HashMap::new()),
             next_one_off: AtomicU32::new(1),
             diffs: Mutex::new(Vec::new()),
+            pending: Mutex::new(None),
         });
         (inner, rx)
     }
@@ -469,35 +475,71 @@ impl DbConnection {
         self.frame_tick_budget(usize::MAX, None).map(|_| ())
     }
 
-    /// Like `frame_tick`, but stops after `max_messages` messages or once `max_time` has passed
-    /// (checked between messages), so a burst never takes a whole frame.
+    /// Like `frame_tick`, but stops after `max_messages` messages or once `max_time` has passed,
+    /// so neither a burst nor one huge message takes a whole frame. With `max_time`, the time is
+    /// also checked inside a message: a table getting thousands of rows is applied on a copy in
+    /// the background and swapped in by a later tick, and row callbacks stop once the time is up
+    /// and resume where they stopped on the next tick. The call therefore returns within
+    /// `max_time` plus a small bound, besides the time spent in your callbacks (a callback that
+    /// runs past the deadline is not interrupted; at least one runs per call). The cache is never
+    /// seen half-applied, and a message's callbacks all run, in order, before the next message
+    /// is applied: a callback sees the cache exactly as its message left it (see `pacing.rs`).
     pub fn frame_tick_budget(&self, max_messages: usize, max_time: Option<Duration>) -> Result<TickReport> {
         let _guard = self.enter_tick()?;
         let start = Instant::now();
+        let deadline = max_time.map(|t| start + t);
         self.run_lost_calls();
         let mut report = TickReport::default();
-        while report.processed < max_messages {
-            if max_time.is_some_and(|t| start.elapsed() >= t) {
+        let mut unfinished = false;
+        loop {
+            let pending = lock(&self.inner.pending).take();
+            if let Some(work) = pending {
+                if !self.continue_work(work, deadline) {
+                    unfinished = true;
+                    break;
+                }
+                report.processed += 1;
+                continue;
+            }
+            if report.processed >= max_messages || deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
             let Some(item) = self.inner.link.pop() else { break };
-            self.handle(item);
+            if !self.handle(item, deadline) {
+                unfinished = true;
+                break;
+            }
             report.processed += 1;
         }
-        report.remaining = self.inner.link.counters.queue_depth.load(Relaxed) as usize;
+        report.remaining = self.inner.link.counters.queue_depth.load(Relaxed) as usize + usize::from(unfinished);
         if self.inner.ended.load(SeqCst) && report.remaining == 0 {
             return Err(Error::Disconnected);
         }
         Ok(report)
     }
 
+    /// Finishes the message a budgeted tick left partly done, if any; true if there was one.
+    fn finish_pending(&self) -> bool {
+        let pending = lock(&self.inner.pending).take();
+        match pending {
+            Some(work) => {
+                self.continue_work(work, None);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Applies at most one message, without blocking; returns whether one was applied.
     pub fn advance_one_message(&self) -> Result<bool> {
         let _guard = self.enter_tick()?;
         self.run_lost_calls();
+        if self.finish_pending() {
+            return Ok(true);
+        }
         match self.inner.link.pop() {
             Some(item) => {
-                self.handle(item);
+                self.handle(item, None);
                 Ok(true)
             }
             None if self.inner.ended.load(SeqCst) => Err(Error::Disconnected),
@@ -511,9 +553,12 @@ impl DbConnection {
             return Err(Error::Disconnected);
         }
         let _guard = self.enter_tick()?;
+        if self.finish_pending() {
+            return Ok(true);
+        }
         match self.inner.link.pop_blocking(timeout) {
             Some(item) => {
-                self.handle(item);
+                self.handle(item, None);
                 Ok(true)
             }
             None => Ok(false),
@@ -562,7 +607,8 @@ impl DbConnection {
 
     // ---- applying messages (ticking thread only) --------------------------------------------
 
-    fn handle(&self, item: Inbound) {
+    /// Handles one item; false if a budgeted tick (`deadline`) left it partly done in `pending`.
+    fn handle(&self, item: Inbound, deadline: Option<Instant>) -> bool {
         match item {
             Inbound::Connected { identity, token, connection_id, protocol } => {
                 self.set_protocol(protocol);
@@ -623,15 +669,45 @@ impl DbConnection {
                 subscription::resubscribe_all(self);
                 self.finish_resync_if_done();
             }
-            Inbound::Message { parsed, received_at } => {
+            Inbound::Message { parsed, received_at, bytes } => {
                 let c = &self.inner.link.counters;
                 let start = Instant::now();
                 c.queue_wait_total_us.fetch_add(start.duration_since(received_at).as_micros() as u64, Relaxed);
-                self.apply(parsed);
+                let work = self.apply(parsed, bytes, deadline.is_some());
                 c.apply_total_us.fetch_add(start.elapsed().as_micros() as u64, Relaxed);
-                c.messages_applied.fetch_add(1, Relaxed);
+                match work {
+                    Some(work) => return self.continue_work(work, deadline),
+                    None => self.message_done(bytes),
+                }
             }
         }
+        true
+    }
+
+    /// Advances a message's work; parks it in `pending` if the deadline comes first.
+    fn continue_work(&self, mut work: pacing::Work, deadline: Option<Instant>) -> bool {
+        let start = Instant::now();
+        let done = self.advance_work(&mut work, deadline);
+        self.inner.link.counters.apply_total_us.fetch_add(start.elapsed().as_micros() as u64, Relaxed);
+        if !done {
+            *lock(&self.inner.pending) = Some(work);
+            return false;
+        }
+        match work.tail {
+            pacing::Tail::None => {}
+            pacing::Tail::SubscribeApplied(query_id) => {
+                subscription::applied(self, query_id);
+                self.finish_resync_if_done();
+            }
+            pacing::Tail::UnsubscribeApplied(query_id) => subscription::unsubscribed(self, query_id),
+        }
+        self.message_done(work.bytes);
+        true
+    }
+
+    fn message_done(&self, bytes: u64) {
+        self.inner.link.counters.messages_applied.fetch_add(1, Relaxed);
+        self.inner.link.release(bytes);
     }
 
     fn mark_ended(&self) {
@@ -639,33 +715,25 @@ impl DbConnection {
         self.inner.active.store(false, SeqCst);
     }
 
-    fn apply(&self, parsed: Parsed) {
+    /// Applies a message. Messages with rows become a `Work` (its rows applied, or being staged
+    /// when `staged`), which the caller advances through its callbacks; the rest are handled here.
+    fn apply(&self, parsed: Parsed, bytes: u64, staged: bool) -> Option<pacing::Work> {
+        use pacing::{ReducerStep, Tail};
         match parsed {
             Parsed::Transaction { tables, event } => {
                 let then = event.reducer_event().and_then(|r| self.match_v1_result(r));
-                let diffs = self.apply_rows(&tables);
-                if let Some(r) = event.reducer_event() {
-                    if matches!(event, Event::Reducer(_)) || r.status != Status::Committed {
-                        self.run_reducer_callbacks(&event, r);
-                    }
-                    if let Some(then) = then {
-                        then(&EventContext { conn: self, event: &event }, Ok(r));
-                    }
-                }
-                self.run_row_callbacks(&event, diffs);
+                let callbacks =
+                    event.reducer_event().is_some_and(|r| matches!(event, Event::Reducer(_)) || r.status != Status::Committed);
+                let step = ReducerStep::Reducer { callbacks, then };
+                return Some(self.begin_work(event, step, tables, Tail::None, bytes, staged));
             }
             Parsed::SubscribeApplied { query_id, tables } => {
-                let diffs = self.apply_rows(&tables);
-                let event = Event::SubscribeApplied;
-                self.run_row_callbacks(&event, diffs);
-                subscription::applied(self, query_id);
-                self.finish_resync_if_done();
+                let tail = Tail::SubscribeApplied(query_id);
+                return Some(self.begin_work(Event::SubscribeApplied, ReducerStep::None, tables, tail, bytes, staged));
             }
             Parsed::UnsubscribeApplied { query_id, tables } => {
-                let diffs = self.apply_rows(&tables);
-                let event = Event::UnsubscribeApplied;
-                self.run_row_callbacks(&event, diffs);
-                subscription::unsubscribed(self, query_id);
+                let tail = Tail::UnsubscribeApplied(query_id);
+                return Some(self.begin_work(Event::UnsubscribeApplied, ReducerStep::None, tables, tail, bytes, staged));
             }
             Parsed::SubscriptionError { query_id, error } => match query_id {
                 Some(q) => {
@@ -689,14 +757,8 @@ impl DbConnection {
             }
             Parsed::ReducerResult { request_id, timestamp, outcome, tables } => {
                 let (event, then) = self.reducer_result_event(request_id, timestamp, outcome);
-                let diffs = self.apply_rows(&tables);
-                if let Some(r) = event.reducer_event() {
-                    self.run_reducer_callbacks(&event, r);
-                    if let Some(then) = then {
-                        then(&EventContext { conn: self, event: &event }, Ok(r));
-                    }
-                }
-                self.run_row_callbacks(&event, diffs);
+                let step = ReducerStep::Reducer { callbacks: true, then };
+                return Some(self.begin_work(event, step, tables, Tail::None, bytes, staged));
             }
             Parsed::ProcedureResult { request_id, timestamp, host_duration, result } => {
                 let cb = lock(&self.inner.procedures).remove(&request_id);
@@ -707,6 +769,7 @@ impl DbConnection {
             }
             Parsed::Ignored(kind) => log::warn!("ignored an unexpected {kind} message"),
         }
+        None
     }
 
     /// Answers one-off queries whose answer can no longer come.

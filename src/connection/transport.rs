@@ -373,7 +373,7 @@ async fn connect(link: &Link, config: &Config, schema: Option<Arc<Schema>>) -> R
             let schema = link.schema.get().expect("set above");
             let leftovers = rest
                 .into_iter()
-                .map(|m| Inbound::Message { parsed: parse_v2(m, schema, &link.counters), received_at: Instant::now() })
+                .map(|m| Inbound::Message { parsed: parse_v2(m, schema, &link.counters), received_at: Instant::now(), bytes: 0 })
                 .collect();
             Ok(Connected { ws, protocol, identity: connected(identity, token, connection_id), leftovers })
         }
@@ -542,9 +542,26 @@ async fn message_loop(
     let mut last_heard = Instant::now();
     let mut pinged = false;
     let mut check = tokio::time::interval(Duration::from_secs(5));
+    let mut was_paused = false;
     loop {
+        // Backpressure: with the queue at its byte limit the socket is not read (the server and
+        // TCP hold the rest); requests are still sent. A tick that brings the queue back under
+        // the limit signals `drained`.
+        let paused = link.over_limit();
+        if paused != was_paused {
+            if paused {
+                link.counters.read_pauses.fetch_add(1, Relaxed);
+                log::debug!("{} bytes queued for the next tick: reading paused", link.counters.queued_bytes.load(Relaxed));
+            } else {
+                // The silence while paused was ours, not the server's.
+                last_heard = Instant::now();
+                pinged = false;
+            }
+            was_paused = paused;
+        }
         tokio::select! {
-            frame = ws.next() => {
+            _ = link.drained.notified(), if paused => {}
+            frame = ws.next(), if !paused => {
                 let Some(frame) = frame else {
                     return Err(Error::ConnectionLost("the server closed the connection".into()));
                 };
@@ -558,9 +575,12 @@ async fn message_loop(
                         // Large frames are decoded without holding up other connections' I/O.
                         let decode = || decode_and_parse(bytes, protocol, limits, &schema, link);
                         let multi_thread = tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
-                        let parsed = if multi_thread { tokio::task::block_in_place(decode) } else { decode() }?;
-                        for parsed in parsed {
-                            link.push(Inbound::Message { parsed, received_at });
+                        let (parsed, plain_len) = if multi_thread { tokio::task::block_in_place(decode) } else { decode() }?;
+                        link.counters.largest_frame_bytes.fetch_max(plain_len as u64, Relaxed);
+                        let last = parsed.len().saturating_sub(1);
+                        for (i, parsed) in parsed.into_iter().enumerate() {
+                            let bytes = if i == last { plain_len as u64 } else { 0 };
+                            link.push_message(parsed, received_at, bytes);
                         }
                     }
                     Message::Close(frame) => {
@@ -585,7 +605,7 @@ async fn message_loop(
                     return Ok(());
                 }
             },
-            _ = check.tick() => {
+            _ = check.tick(), if !paused => {
                 let idle = last_heard.elapsed();
                 if idle > IDLE_GIVE_UP {
                     return Err(Error::ConnectionLost(format!("no message from the server for {}s", idle.as_secs())));
@@ -607,17 +627,17 @@ fn decode_and_parse(
     limits: DecodeLimits,
     schema: &Schema,
     link: &Link,
-) -> Result<Vec<super::parse::Parsed>, Error> {
+) -> Result<(Vec<super::parse::Parsed>, usize), Error> {
     let malformed = |e: crate::protocol::DecodeError| Error::Protocol(e.to_string());
     if protocol == Protocol::V1 {
         let (msg, plain_len) = server_message::decode_frame_sized(frame, limits).map_err(malformed)?;
         link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
-        return Ok(vec![parse(msg, schema, &link.counters)]);
+        return Ok((vec![parse(msg, schema, &link.counters)], plain_len));
     }
     let (messages, plain_len) = v2::decode_frame(frame, limits, protocol == Protocol::V3).map_err(malformed)?;
     link.counters.bytes_decompressed.fetch_add(plain_len as u64, Relaxed);
     if messages.len() > 1 {
         link.counters.messages_received.fetch_add(messages.len() as u64 - 1, Relaxed);
     }
-    Ok(messages.into_iter().map(|m| parse_v2(m, schema, &link.counters)).collect())
+    Ok((messages.into_iter().map(|m| parse_v2(m, schema, &link.counters)).collect(), plain_len))
 }

@@ -213,6 +213,18 @@ pub extern "C" fn stdb_connection_builder_set_connect_timeout_ms(builder: *mut s
     result_boundary!({ edit_builder(builder, |b| Ok(b.with_connect_timeout(Duration::from_millis(ms.max(1) as u64)))) })
 }
 
+/// Bounds the memory a connection uses while the host does not tick: once the decoded messages
+/// waiting for a tick hold `bytes` (decompressed size; default 64 MiB, 0 is taken as 1), the
+/// connection stops reading the socket, so the server and TCP hold the rest, and resumes as ticks
+/// apply what is queued. Nothing is dropped. A frame is decoded whole, so the queue may exceed the
+/// limit by the one frame that reached it (`stdb_metrics.largest_frame_bytes`). A server that gives up on a client this slow closes
+/// the socket; `on_disconnect` (or the reconnect, if on) reports it once the queue before it has
+/// been applied. `stdb_metrics.queued_bytes`, `queued_bytes_peak` and `read_pauses` show it at work.
+#[no_mangle]
+pub extern "C" fn stdb_connection_builder_set_max_queued_bytes(builder: *mut stdb_connection_builder, bytes: u64) -> stdb_result {
+    result_boundary!({ edit_builder(builder, |b| Ok(b.with_max_queued_bytes(bytes))) })
+}
+
 /// Turns on automatic reconnection after a lost connection: up to `max_attempts` attempts per
 /// outage, waiting `initial_delay_ms` before the first and doubling up to `max_delay_ms`. The
 /// client comes back as the same identity (with a new connection id), renews its subscriptions

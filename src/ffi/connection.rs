@@ -66,7 +66,7 @@ pub(crate) fn conn_clone(conn: *const stdb_connection) -> Result<DbConnection, s
 pub struct stdb_tick_report {
     /// Messages applied in this call.
     pub processed: u32,
-    /// Messages still waiting because the budget ran out.
+    /// Messages still waiting because the budget ran out (counting one left partly applied).
     pub remaining: u32,
 }
 
@@ -80,7 +80,16 @@ pub extern "C" fn stdb_frame_tick(conn: *const stdb_connection) -> stdb_result {
 }
 
 /// Like `stdb_frame_tick`, but stops after `max_messages` messages (0 = no limit) or after
-/// `max_micros` microseconds (0 = no limit, checked between messages). `out` may be NULL.
+/// `max_micros` microseconds (0 = no limit). `out` may be NULL.
+///
+/// The time is checked inside a message too: a table getting thousands of rows is applied on a
+/// copy in the background and swapped in whole by a later call, and row callbacks stop once the
+/// time is up and resume where they stopped on the next call. A call therefore returns within
+/// `max_micros` plus a small bound, besides the time your callbacks take (a callback is never
+/// interrupted; at least one runs per call). The cache is never seen half-applied: a callback sees
+/// the cache exactly as its message left it, and the next message is applied only after every
+/// callback of this one has run (reducer callbacks first, then per table deletes, updates,
+/// inserts). Plain `stdb_frame_tick` applies everything, as before.
 #[no_mangle]
 pub extern "C" fn stdb_frame_tick_budget(
     conn: *const stdb_connection,

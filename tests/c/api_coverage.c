@@ -199,6 +199,8 @@ int main(void) {
         CHECK_OK(stdb_connection_builder_set_connection_id(b, &id));
         CHECK_OK(stdb_connection_builder_set_token(b, NULL, 0));
         CHECK_OK(stdb_connection_builder_set_connect_timeout_ms(b, 5000));
+        CHECK_RC(stdb_connection_builder_set_max_queued_bytes(NULL, 1 << 20), STDB_ERR_NULL);
+        CHECK_OK(stdb_connection_builder_set_max_queued_bytes(b, 16u << 20));
         CHECK_OK(stdb_connection_builder_set_schema_check(b, true));
         CHECK_OK(stdb_connection_builder_set_reconnect(b, 5, 100, 2000));
         CHECK_OK(stdb_connection_builder_set_reconnect(b, 0, 0, 0));
@@ -425,6 +427,9 @@ int main(void) {
         stdb_metrics m;
         CHECK_OK(stdb_connection_metrics(conn, &m));
         CHECK(m.messages_received > 5 && m.reducer_calls >= 15 && m.rows_inserted >= 12);
+        /* Messages were queued and applied; far below the default 64 MiB limit, reading never paused. */
+        CHECK(m.queued_bytes <= m.queued_bytes_peak && m.queued_bytes_peak > 0 && m.largest_frame_bytes > 0);
+        CHECK(m.queued_bytes_peak < (64u << 20) && m.read_pauses == 0);
     }
 
     /* Removing callbacks runs their finalizers. */
