@@ -309,3 +309,48 @@ pub fn scale(p: &Params, host: &dyn Host, out: &mut Out) -> Res<()> {
     put(out, "peak_rss", host.peak_rss() as f64);
     Ok(())
 }
+
+/// (7) the game workload's connections (the runner's game.rs): every one subscribed to all
+/// entities, `rec(conn, row.id, row.c)` from on_update; connection 0 is ticked by the caller when
+/// `main60`, the others run threaded.
+pub struct GameSide {
+    pub send: Box<dyn Fn(usize, u64, u64) -> Res<()> + Send + Sync>,
+    pub tick0: Option<Box<dyn FnMut() -> Res<()>>>,
+}
+
+pub fn game(p: &Params, ids: &[u64], main60: bool, rec: Arc<dyn Fn(usize, u64, u64) + Send + Sync>) -> Res<GameSide> {
+    let mut conns = Vec::with_capacity(ids.len());
+    for i in 0..ids.len() {
+        let threaded = !(main60 && i == 0);
+        let conn = connect(p, threaded)?;
+        let rec = rec.clone();
+        conn.db.small().on_update(move |_, _old, new| rec(i, new.id, new.c));
+        if threaded {
+            subscribe_wait(&conn, "SELECT * FROM small")?;
+        } else {
+            let (tx, rx) = channel();
+            conn.subscription_builder().on_applied(move |_| tx.send(()).unwrap()).subscribe(["SELECT * FROM small"]);
+            while rx.try_recv().is_err() {
+                conn.frame_tick()?;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        conns.push(conn);
+    }
+    let conns = Arc::new(conns);
+    let c2 = conns.clone();
+    let send = Box::new(move |i: usize, id: u64, t: u64| -> Res<()> {
+        c2[i].reducers.update_small(id, 1, t)?;
+        Ok(())
+    });
+    let tick0: Option<Box<dyn FnMut() -> Res<()>>> = if main60 {
+        let c0 = conns.clone();
+        Some(Box::new(move || {
+            c0[0].frame_tick()?;
+            Ok(())
+        }))
+    } else {
+        None
+    };
+    Ok(GameSide { send, tick0 })
+}

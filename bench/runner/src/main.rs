@@ -8,6 +8,7 @@
 //! client starts from a clean heap, its own thread count and its own peak RSS. Children print one
 //! `RESULT key=value…` line; the parent takes medians and prints Markdown tables.
 mod cb;
+mod game;
 mod official;
 mod ours;
 mod raw;
@@ -16,6 +17,7 @@ mod sys;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[global_allocator]
@@ -45,6 +47,10 @@ pub struct Args {
     pub count_alloc: bool,
     /// The protocol to speak (`v1`, `v2`, `v3`); empty = the client's default offer.
     pub proto: String,
+    /// Game workload: first entity id of this process, moves per second, common start (unix ms).
+    pub first: u64,
+    pub hz: u32,
+    pub start_ms: u64,
 }
 
 impl Default for Args {
@@ -64,6 +70,9 @@ impl Default for Args {
             run: 0,
             count_alloc: false,
             proto: String::new(),
+            first: 0,
+            hz: 20,
+            start_ms: 0,
         }
     }
 }
@@ -85,6 +94,9 @@ impl Args {
             format!("run={}", self.run),
             format!("count_alloc={}", self.count_alloc as u8),
             format!("proto={}", self.proto),
+            format!("first={}", self.first),
+            format!("hz={}", self.hz),
+            format!("start_ms={}", self.start_ms),
         ]
     }
 
@@ -107,6 +119,9 @@ impl Args {
                 "run" => a.run = v.parse()?,
                 "count_alloc" => a.count_alloc = v == "1",
                 "proto" => a.proto = v.into(),
+                "first" => a.first = v.parse()?,
+                "hz" => a.hz = v.parse()?,
+                "start_ms" => a.start_ms = v.parse()?,
                 _ => return Err(format!("unknown argument {k}").into()),
             }
         }
@@ -198,6 +213,13 @@ fn child(argv: &[String]) -> Res<()> {
         ("cb", "ours") => cb::rust(&a, &mut out)?,
         ("cb", "c") => cb::c(&a, &mut out)?,
         ("scale", "official") => official::scale(&a, &mut out)?,
+        ("game", "ours") => game::run(&a, &mut out, ours::game)?,
+        ("game", "official") => game::run(&a, &mut out, official::game)?,
+        ("game", "official2") => game::run(&a, &mut out, |a, ids, main60, rec| {
+            let rec2 = rec.clone();
+            let side = bench_official_2x::game(&official2_params(a), ids, main60, Arc::new(move |c: usize, id: u64, v: u64| rec2.update(c, id, v)))?;
+            Ok(game::Side { send: side.send, tick0: side.tick0 })
+        })?,
         ("sub", "official2") => bench_official_2x::sub(&official2_params(&a), &Host2, &mut out.0)?,
         ("upd", "official2") => bench_official_2x::upd(&official2_params(&a), &Host2, &mut out.0)?,
         ("rtt", "official2") => bench_official_2x::rtt(&official2_params(&a), &mut out.0)?,
@@ -224,6 +246,11 @@ struct Opts {
     only: Option<Vec<String>>,
     /// Server generations to run: "1" (1.2.0) and/or "2" (2.8.3).
     gens: Vec<String>,
+    /// Game workload: clients, processes, moves per second per client, seconds of moving.
+    game: usize,
+    game_procs: usize,
+    game_hz: u32,
+    game_secs: f64,
 }
 
 impl Opts {
@@ -240,6 +267,10 @@ impl Opts {
             scale: vec![100, 1000],
             only: None,
             gens: vec!["1".into(), "2".into()],
+            game: 100,
+            game_procs: 4,
+            game_hz: 20,
+            game_secs: 10.0,
         };
         for arg in args {
             let (k, v) = arg.split_once('=').ok_or_else(|| format!("bad option {arg} (want key=value)"))?;
@@ -252,6 +283,10 @@ impl Opts {
                 "scale" => o.scale = list(v)?,
                 "only" => o.only = Some(v.split(',').map(str::to_owned).collect()),
                 "gens" => o.gens = v.split(',').map(str::to_owned).collect(),
+                "game" => o.game = parse_count(v)?,
+                "game-procs" => o.game_procs = v.parse()?,
+                "game-hz" => o.game_hz = v.parse()?,
+                "game-secs" => o.game_secs = v.parse()?,
                 _ => return Err(format!("unknown option {k}").into()),
             }
         }
@@ -357,6 +392,82 @@ fn runs_of(workload: &str, base: &Args, clients: &[&str], runs: usize) -> BTreeM
         }
     }
     res
+}
+
+/// The game workload's result: every process's output and the merged latency samples (µs).
+struct GameRun {
+    outs: Vec<Out>,
+    samples: Vec<u32>,
+    /// The main-thread (60 Hz) connection's samples, in main60 mode (not in `samples`).
+    samples0: Vec<u32>,
+}
+
+/// Runs `clients` game connections spread over `procs` processes at once (see game.rs).
+fn run_game(base: &Args, label: &str, mode: &str, clients: usize, procs: usize, hz: u32, secs: f64) -> Res<GameRun> {
+    let exe = std::env::current_exe()?;
+    let procs = procs.clamp(1, clients.max(1));
+    // Everyone starts moving at one wall-clock moment, after every process has connected.
+    let start_ms = game::unix_us() / 1000 + 3000 + 20 * clients as u64;
+    let t0 = Instant::now();
+    let mut children = Vec::new();
+    let mut first = 0;
+    for p in 0..procs {
+        let conns = clients / procs + usize::from(p < clients % procs);
+        let a = Args { mode: mode.into(), conns, first, hz, start_ms, n: (secs * 1000.0) as usize, ..with_label(base, label, 0) };
+        first += conns as u64;
+        children.push(
+            Command::new(&exe)
+                .arg("--child")
+                .arg("game")
+                .args(a.to_argv())
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()?,
+        );
+    }
+    let mut run = GameRun { outs: Vec::new(), samples: Vec::new(), samples0: Vec::new() };
+    for (p, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let Some(line) = stdout.lines().find(|l| l.starts_with("RESULT")) else {
+            return Err(format!("game {label} {mode}: process {p} failed ({}): {}", output.status, stdout.trim()).into());
+        };
+        let mut out = Out::default();
+        for kv in line.split_whitespace().skip(1) {
+            if let Some((k, v)) = kv.split_once('=') {
+                out.put(k, v.parse().unwrap_or(f64::NAN));
+            }
+        }
+        if let Some(l) = stdout.lines().find(|l| l.starts_with("SAMPLES")) {
+            let mut it = l.split_whitespace().skip(1);
+            let (path, n0) = (it.next().unwrap_or(""), it.next().and_then(|x| x.parse::<usize>().ok()).unwrap_or(0));
+            let bytes = std::fs::read(path)?;
+            let _ = std::fs::remove_file(path);
+            let v: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+            // The 60 Hz client's own latency includes its wait for the next tick: kept apart.
+            if p == 0 && mode == "main60" {
+                let n0 = n0.min(v.len());
+                run.samples0.extend_from_slice(&v[..n0]);
+                run.samples.extend_from_slice(&v[n0..]);
+            } else {
+                run.samples.extend(v);
+            }
+        }
+        run.outs.push(out);
+    }
+    eprintln!("    game {label} {mode}: {} samples, {:.1}s", run.samples.len(), t0.elapsed().as_secs_f64());
+    Ok(run)
+}
+
+/// p50 / p99 / max of µs samples, as ms.
+fn lat(samples: &mut [u32]) -> String {
+    if samples.is_empty() {
+        return "n/a".into();
+    }
+    samples.sort_unstable();
+    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
+    format!("{:.2} / {:.2} / {:.1}", pick(0.5), pick(0.99), *samples.last().unwrap() as f64 / 1000.0)
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
@@ -842,6 +953,53 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
                 num("official s", fmt(s.map(|x| x / 1000.0), 2)),
                 num("speedup", ratio(s, o)),
             ]);
+        }
+        table.render(md)?;
+    }
+
+    // (7) game workload
+    if opts.wants("game") && opts.game > 1 {
+        let db = server.publish("bench")?;
+        populate(&db, "insert_small", 0, opts.game)?;
+        writeln!(
+            md,
+            "### 7. Game workload ({} clients in {} processes, each moving its entity with a reducer call at {} Hz for {} s, every client subscribed to all entities)\n",
+            opts.game, opts.game_procs, opts.game_hz, opts.game_secs
+        )?;
+        writeln!(
+            md,
+            "Latency: from a client's call (its wall clock, carried in the row) to each other client's `on_update` callback. *threaded*: every connection \
+             advanced by `run_threaded`; *main60*: the same, except one client ticked with `frame_tick` at 60 Hz on its main thread (its own latency \
+             includes waiting for its next tick). CPU: the processes' user + system time over the moving window, per client, in % of one core.\n"
+        )?;
+        let mut table = Table::default();
+        for mode in ["threaded", "main60"] {
+            for (label, name) in [("ours", "stdb-client"), (off, "official")] {
+                eprintln!("  game {mode} {label}");
+                let mut g = run_game(&base(&db), label, mode, opts.game, opts.game_procs, opts.game_hz, opts.game_secs)?;
+                let sum = |k: &str| g.outs.iter().filter_map(|o| o.0.get(k)).sum::<f64>();
+                let sent = sum("sent");
+                let expected = sent * (opts.game - 1) as f64;
+                let cpu = sum("cpu_pct_per_client") / g.outs.len() as f64;
+                let first = g.outs.first().cloned().unwrap_or_default();
+                table.row(vec![
+                    text("mode", mode.into()),
+                    text("client", name.into()),
+                    num("moves sent", format!("{sent:.0}")),
+                    num("callbacks seen / expected", format!("{:.1} %", sum("callbacks") / expected.max(1.0) * 100.0)),
+                    num("latency p50 / p99 / max ms (threaded clients)", lat(&mut g.samples)),
+                    num("60 Hz client: latency p50 / p99 / max ms", if mode == "main60" { lat(&mut g.samples0) } else { "—".into() }),
+                    num(
+                        "60 Hz client: longest / p99 frame_tick ms",
+                        if mode == "main60" {
+                            format!("{} / {}", fmt(first.0.get("max_tick_us").map(|x| x / 1000.0), 2), fmt(first.0.get("p99_tick_us").map(|x| x / 1000.0), 2))
+                        } else {
+                            "—".into()
+                        },
+                    ),
+                    num("CPU % per client", format!("{cpu:.2}")),
+                ]);
+            }
         }
         table.render(md)?;
     }
