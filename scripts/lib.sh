@@ -31,6 +31,11 @@ stdb_2x_xz_path() {
 STDB_2X_XZ="$(stdb_2x_xz_path)"
 STDB_2X_CACHED="$STDB_CACHE_DIR/server-$STDB_2X_VERSION/spacetimedb-standalone"
 MODULES_2X_DIR="$REPO_ROOT/tests/modules-2x"
+# The official 2.8.3 code generator (a command line, ../shared/servers/README.md), for the bench's
+# bindings of the official 2.x SDK; sha256 of the decompressed binary from that README.
+STDB_CODEGEN_2X_SHA256=15186e5218bcba2d93f8b8bc286727ef38a03a91661b82602ee811d3377fadf9
+STDB_CODEGEN_2X_XZ="$(dirname "$STDB_2X_XZ")/spacetimedb-codegen-$STDB_2X_VERSION.xz"
+STDB_CODEGEN_2X_CACHED="$STDB_CACHE_DIR/codegen-$STDB_2X_VERSION/spacetimedb-codegen"
 WASM_2X_DIR="$MODULES_2X_DIR/target/wasm32-unknown-unknown/release"
 
 # Debian packages the test bed needs at run time (wasm toolchain + valgrind for the C tests; xz for
@@ -120,6 +125,31 @@ ensure_2x_server() {
     fi
     chmod +x "$tmp"
     mv -f "$tmp" "$STDB_2X_CACHED"
+}
+
+# Decompresses ../shared/servers/spacetimedb-codegen-2.8.3.xz into the cache once (idempotent) and
+# checks its sha256. Returns 1 (quietly) when STDB_CODEGEN_2X is not set and the .xz is absent.
+ensure_2x_codegen() {
+    if [[ -n "${STDB_CODEGEN_2X:-}" ]]; then
+        [[ -x "$STDB_CODEGEN_2X" ]] || die "STDB_CODEGEN_2X=$STDB_CODEGEN_2X is not an executable file"
+        return 0
+    fi
+    [[ -x "$STDB_CODEGEN_2X_CACHED" ]] && return 0
+    [[ -f "$STDB_CODEGEN_2X_XZ" ]] || return 1
+    require_cmd xz "install xz: apt-get install xz-utils"
+    require_cmd sha256sum "install coreutils"
+    local tmp sum
+    mkdir -p "$(dirname "$STDB_CODEGEN_2X_CACHED")"
+    tmp="$STDB_CODEGEN_2X_CACHED.tmp.$$"
+    log "decompressing $STDB_CODEGEN_2X_XZ into $STDB_CODEGEN_2X_CACHED"
+    xz -dc "$STDB_CODEGEN_2X_XZ" >"$tmp" || { rm -f "$tmp"; die "decompressing $STDB_CODEGEN_2X_XZ failed"; }
+    sum="$(sha256sum "$tmp" | cut -d' ' -f1)"
+    if [[ "$sum" != "$STDB_CODEGEN_2X_SHA256" ]]; then
+        rm -f "$tmp"
+        die "$STDB_CODEGEN_2X_XZ decompresses to sha256 $sum, expected $STDB_CODEGEN_2X_SHA256: the file is damaged or not the 2.8.3 code generator"
+    fi
+    chmod +x "$tmp"
+    mv -f "$tmp" "$STDB_CODEGEN_2X_CACHED"
 }
 
 pkg_installed() {

@@ -9,8 +9,10 @@ use crate::{Args, Out, Res, TIMEOUT};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
+use stdb_client::ffi::builder::*;
 use stdb_client::ffi::connection::*;
 use stdb_client::ffi::event::stdb_event;
+use stdb_client::ffi::reducer::*;
 use stdb_client::ffi::subscription::*;
 use stdb_client::ffi::table::*;
 use stdb_client::ffi::types::*;
@@ -106,7 +108,7 @@ pub fn rust(a: &Args, out: &mut Out) -> Res<()> {
         .with_compression(stdb_client::Compression::None)
         .on_connect(move |_, _, _, _| tx.send(()).unwrap())
         .build()?;
-    conn.run_threaded();
+    conn.run_threaded()?;
     rx.recv_timeout(TIMEOUT)?;
     let (tx, rx) = std::sync::mpsc::channel();
     let before = conn.metrics().messages_applied;

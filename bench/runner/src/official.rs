@@ -254,3 +254,41 @@ pub fn scale(a: &Args, out: &mut Out) -> Res<()> {
     out.put("peak_rss", crate::sys::peak_rss() as f64);
     Ok(())
 }
+
+/// (7) the game workload's connections (see game.rs), through the official 1.2.0 SDK.
+pub fn game(a: &Args, ids: &[u64], main60: bool, rec: Arc<crate::game::Recorder>) -> Res<crate::game::Side> {
+    let mut conns = Vec::with_capacity(ids.len());
+    for i in 0..ids.len() {
+        let threaded = !(main60 && i == 0);
+        let conn = connect(a, threaded)?;
+        let rec = rec.clone();
+        conn.db.small().on_update(move |_, _old, new| rec.update(i, new.id, new.c));
+        if threaded {
+            subscribe_wait(&conn, "SELECT * FROM small")?;
+        } else {
+            let (tx, rx) = channel();
+            conn.subscription_builder().on_applied(move |_| tx.send(()).unwrap()).subscribe(["SELECT * FROM small"]);
+            while rx.try_recv().is_err() {
+                conn.frame_tick()?;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        conns.push(conn);
+    }
+    let conns = Arc::new(conns);
+    let c2 = conns.clone();
+    let send = Box::new(move |i: usize, id: u64, t: u64| -> Res<()> {
+        c2[i].reducers.update_small(id, 1, t)?;
+        Ok(())
+    });
+    let tick0: Option<Box<dyn FnMut() -> Res<()>>> = if main60 {
+        let c0 = conns.clone();
+        Some(Box::new(move || {
+            c0[0].frame_tick()?;
+            Ok(())
+        }))
+    } else {
+        None
+    };
+    Ok(crate::game::Side { send, tick0 })
+}

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::mpsc::channel;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use stdb_client::{CallReducerFlags, Compression, DbConnection};
+use stdb_client::{CallReducerFlags, Compression, DbConnection, Protocol};
 
 fn compression(name: &str) -> Compression {
     match name {
@@ -14,12 +14,24 @@ fn compression(name: &str) -> Compression {
     }
 }
 
+/// A builder offering only the protocol of `proto=` (`v1`, `v2`, `v3`), or the default offer
+/// (v3, v2, v1: the server picks) when it is empty.
+pub fn builder(a: &Args) -> stdb_client::DbConnectionBuilder {
+    let b = DbConnection::builder();
+    match a.proto.as_str() {
+        "v1" => b.with_protocols(&[Protocol::V1]),
+        "v2" => b.with_protocols(&[Protocol::V2]),
+        "v3" => b.with_protocols(&[Protocol::V3]),
+        _ => b,
+    }
+}
+
 /// Connects and waits for on_connect; `threaded` advances the connection on its own thread
 /// (`run_threaded`), otherwise the caller ticks.
 fn connect(a: &Args, threaded: bool) -> Res<DbConnection> {
     let (tx, rx) = channel();
     let err_tx = tx.clone();
-    let conn = DbConnection::builder()
+    let conn = builder(a)
         .with_uri(a.url.as_str())
         .with_module_name(a.db.as_str())
         .with_compression(compression(&a.comp))
@@ -32,7 +44,7 @@ fn connect(a: &Args, threaded: bool) -> Res<DbConnection> {
         })
         .build()?;
     if threaded {
-        conn.run_threaded();
+        conn.run_threaded()?;
         rx.recv_timeout(TIMEOUT)??;
     } else {
         let deadline = Instant::now() + TIMEOUT;
@@ -47,6 +59,16 @@ fn connect(a: &Args, threaded: bool) -> Res<DbConnection> {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+    // The protocol asked for is the one spoken (a 1.x server knows only v1).
+    let want = match a.proto.as_str() {
+        "v1" => Some(Protocol::V1),
+        "v2" => Some(Protocol::V2),
+        "v3" => Some(Protocol::V3),
+        _ => None,
+    };
+    if want.is_some() && conn.protocol() != want {
+        return Err(format!("asked for {want:?}, the server picked {:?}", conn.protocol()).into());
     }
     Ok(conn)
 }
@@ -278,7 +300,7 @@ pub fn scale(a: &Args, out: &mut Out) -> Res<()> {
     for _ in 0..a.conns {
         let (c, f) = (connected.clone(), failed.clone());
         conns.push(
-            DbConnection::builder()
+            builder(a)
                 .with_uri(a.url.as_str())
                 .with_module_name(a.db.as_str())
                 .with_connect_timeout(Duration::from_secs(120))
@@ -311,4 +333,51 @@ pub fn scale(a: &Args, out: &mut Out) -> Res<()> {
     out.put("rss_delta", crate::sys::rss() as f64 - rss0 as f64);
     out.put("peak_rss", crate::sys::peak_rss() as f64);
     Ok(())
+}
+
+/// (7) the game workload's connections (see game.rs): every one subscribed to all entities,
+/// recording other clients' moves from on_update; connection 0 is ticked by the caller when
+/// `main60`, the others run threaded.
+pub fn game(a: &Args, ids: &[u64], main60: bool, rec: Arc<crate::game::Recorder>) -> Res<crate::game::Side> {
+    let mut conns = Vec::with_capacity(ids.len());
+    for i in 0..ids.len() {
+        let threaded = !(main60 && i == 0);
+        let conn = connect(a, threaded)?;
+        let rec = rec.clone();
+        conn.table("small")?.on_update(move |_, _old, new| {
+            // id: bytes 0..8, c (the sender's clock): bytes 24..32 of the BSATN row.
+            let id = u64::from_le_bytes(new[..8].try_into().unwrap());
+            let c = u64::from_le_bytes(new[24..32].try_into().unwrap());
+            rec.update(i, id, c);
+        })?;
+        if threaded {
+            subscribe_wait(&conn, "SELECT * FROM small")?;
+        } else {
+            let (tx, rx) = channel();
+            conn.subscription_builder().on_applied(move |_| tx.send(()).unwrap()).subscribe(&["SELECT * FROM small"])?;
+            while rx.try_recv().is_err() {
+                conn.frame_tick()?;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        conns.push(conn);
+    }
+    let conns = Arc::new(conns);
+    let c2 = conns.clone();
+    let send = Box::new(move |i: usize, id: u64, t: u64| -> Res<()> {
+        let mut args = small_args(id, 1);
+        args.extend_from_slice(&t.to_le_bytes());
+        c2[i].call_reducer("update_small", &args, CallReducerFlags::FullUpdate)?;
+        Ok(())
+    });
+    let tick0: Option<Box<dyn FnMut() -> Res<()>>> = if main60 {
+        let c0 = conns.clone();
+        Some(Box::new(move || {
+            c0[0].frame_tick()?;
+            Ok(())
+        }))
+    } else {
+        None
+    };
+    Ok(crate::game::Side { send, tick0 })
 }

@@ -1,6 +1,11 @@
 //! The floor: a bare WebSocket client that sends the same messages and only receives (and
 //! decompresses) the answers, without decoding rows or keeping a cache. Its times are the
 //! server's work plus the transfer; what a client spends above it is its own cost.
+//!
+//! It speaks the protocol of `proto=` (`v1`, the default and the only one a 1.x server knows;
+//! `v2` and `v3` on a 2.x server): the same request in that protocol's encoding, and the answer
+//! recognised by its first message's tag. A v3 frame may hold several messages; the first one is
+//! the answer (the server sends nothing else unasked on these connections).
 use crate::{Args, Out, Res, TIMEOUT};
 use futures_util::{SinkExt, StreamExt};
 use std::io::Read;
@@ -23,20 +28,67 @@ fn comp_param(name: &str) -> &'static str {
     }
 }
 
+/// The wire protocol of the floor connection.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Proto {
+    V1,
+    V2,
+    V3,
+}
+
+impl Proto {
+    pub fn of(a: &Args) -> Proto {
+        match a.proto.as_str() {
+            "v2" => Proto::V2,
+            "v3" => Proto::V3,
+            _ => Proto::V1,
+        }
+    }
+    fn subprotocol(self) -> &'static str {
+        match self {
+            Proto::V1 => "v1.bsatn.spacetimedb",
+            Proto::V2 => "v2.bsatn.spacetimedb",
+            Proto::V3 => "v3.bsatn.spacetimedb",
+        }
+    }
+    fn subscribe(self, query: &str) -> Vec<u8> {
+        match self {
+            Proto::V1 => client_message::subscribe_multi(&[query.to_owned()], 1, 1),
+            _ => stdb_client::protocol::v2::subscribe(&[query.to_owned()], 1, 1),
+        }
+    }
+    fn call_reducer(self, reducer: &str, args: &[u8], request_id: u32) -> Vec<u8> {
+        match self {
+            Proto::V1 => client_message::call_reducer(reducer, args, request_id, CallReducerFlags::FullUpdate),
+            _ => stdb_client::protocol::v2::call_reducer(reducer, args, request_id),
+        }
+    }
+    /// Server message tags: (subscription applied, subscription error, our reducer's outcome).
+    /// v1: SubscribeMultiApplied 8, SubscriptionError 7, TransactionUpdate 1. v2/v3:
+    /// SubscribeApplied 1, SubscriptionError 3, ReducerResult 6.
+    fn tags(self) -> (u8, u8, u8) {
+        match self {
+            Proto::V1 => (8, 7, 1),
+            _ => (1, 3, 6),
+        }
+    }
+}
+
 async fn connect(a: &Args) -> Res<Ws> {
     let url = format!(
-        "{}/v1/database/{}/subscribe?compression={}&light=false",
+        "{}/v1/database/{}/subscribe?compression={}{}",
         a.url.replacen("http", "ws", 1),
         a.db,
-        comp_param(&a.comp)
+        comp_param(&a.comp),
+        if Proto::of(a) == Proto::V1 { "&light=false" } else { "" }
     );
     let mut req = url.into_client_request()?;
-    req.headers_mut().insert("Sec-WebSocket-Protocol", http::HeaderValue::from_static("v1.bsatn.spacetimedb"));
+    req.headers_mut().insert("Sec-WebSocket-Protocol", http::HeaderValue::from_static(Proto::of(a).subprotocol()));
     let mut config = WebSocketConfig::default();
     config.max_message_size = None;
     config.max_frame_size = None;
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true).await?;
-    // The identity token comes first.
+    // The identity token (v1) or InitialConnection (v2/v3) comes first.
     recv(&mut ws).await?;
     Ok(ws)
 }
@@ -71,26 +123,33 @@ pub fn decompress(frame: &[u8]) -> Res<std::borrow::Cow<'_, [u8]>> {
     Ok(std::borrow::Cow::Owned(out))
 }
 
-/// ServerMessage tags (v1): 1 TransactionUpdate, 7 SubscriptionError, 8 SubscribeMultiApplied.
-fn check_tag(msg: &[u8], want: u8) -> Res<()> {
+/// Checks the first server message's tag: `want` is 0 for "subscription applied", 2 for "our
+/// reducer's outcome" (an index into [`Proto::tags`]).
+fn check_tag(proto: Proto, msg: &[u8], want: usize) -> Res<()> {
+    let tags = proto.tags();
+    let want = [tags.0, tags.1, tags.2][want];
     match msg.first() {
         Some(&t) if t == want => Ok(()),
-        Some(&7) => Err(format!("subscription error: {}", String::from_utf8_lossy(msg)).into()),
-        t => Err(format!("unexpected server message tag {t:?}, wanted {want}").into()),
+        Some(&t) if t == tags.1 => Err(format!("subscription error: {}", String::from_utf8_lossy(msg)).into()),
+        t => Err(format!("unexpected server message tag {t:?}, wanted {want} ({proto:?})").into()),
     }
 }
 
+const APPLIED: usize = 0;
+const OUTCOME: usize = 2;
+
 pub fn sub(a: &Args, out: &mut Out) -> Res<()> {
     runtime().block_on(async {
+        let proto = Proto::of(a);
         let mut ws = connect(a).await?;
-        let msg = client_message::subscribe_multi(&[format!("SELECT * FROM {}", a.table)], 1, 1);
+        let msg = proto.subscribe(&format!("SELECT * FROM {}", a.table));
         let t0 = Instant::now();
         ws.send(Message::Binary(msg.into())).await?;
         let frame = recv(&mut ws).await?;
         let t1 = Instant::now();
         let plain = decompress(&frame)?;
         let t2 = Instant::now();
-        check_tag(&plain, 8)?;
+        check_tag(proto, &plain, APPLIED)?;
         out.put("us", (t2 - t0).as_micros() as f64);
         out.put("recv_us", (t1 - t0).as_micros() as f64);
         out.put("decompress_us", (t2 - t1).as_micros() as f64);
@@ -119,9 +178,10 @@ fn args(start: u64, count: u32, generation: Option<u64>) -> Vec<u8> {
 
 pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
     runtime().block_on(async {
+        let proto = Proto::of(a);
         let mut ws = connect(a).await?;
-        ws.send(Message::Binary(client_message::subscribe_multi(&["SELECT * FROM small".into()], 1, 1).into())).await?;
-        check_tag(&decompress(&recv(&mut ws).await?)?, 8)?;
+        ws.send(Message::Binary(proto.subscribe("SELECT * FROM small").into())).await?;
+        check_tag(proto, &decompress(&recv(&mut ws).await?)?, APPLIED)?;
         let generation = a.run as u64 * 10 + 3;
         let mut request_id = 2;
         for (op, name) in [("insert_small", "insert"), ("update_small", "update"), ("delete_small", "delete")] {
@@ -130,14 +190,14 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
                 let start = b as u64 * a.batch as u64;
                 let g = (op == "update_small").then_some(generation);
                 request_id += 1;
-                let msg = client_message::call_reducer(op, &args(start, a.batch, g), request_id, CallReducerFlags::FullUpdate);
+                let msg = proto.call_reducer(op, &args(start, a.batch, g), request_id);
                 let t0 = Instant::now();
                 ws.send(Message::Binary(msg.into())).await?;
                 let frame = recv(&mut ws).await?;
                 recv_total += t0.elapsed();
                 let plain = decompress(&frame)?;
                 total += t0.elapsed();
-                check_tag(&plain, 1)?;
+                check_tag(proto, &plain, OUTCOME)?;
             }
             out.put(&format!("{name}_us"), total.as_micros() as f64);
             out.put(&format!("{name}_recv_us"), recv_total.as_micros() as f64);
@@ -149,15 +209,16 @@ pub fn upd(a: &Args, out: &mut Out) -> Res<()> {
 
 pub fn rtt(a: &Args, out: &mut Out) -> Res<()> {
     runtime().block_on(async {
+        let proto = Proto::of(a);
         let mut ws = connect(a).await?;
         let mut samples = Vec::with_capacity(a.n);
         for i in 0..a.n + a.warmup {
-            let msg = client_message::call_reducer("ping", &[], i as u32 + 1, CallReducerFlags::FullUpdate);
+            let msg = proto.call_reducer("ping", &[], i as u32 + 1);
             let t0 = Instant::now();
             ws.send(Message::Binary(msg.into())).await?;
             let frame = recv(&mut ws).await?;
             let t1 = Instant::now();
-            check_tag(&decompress(&frame)?, 1)?;
+            check_tag(proto, &decompress(&frame)?, OUTCOME)?;
             if i >= a.warmup {
                 samples.push((t1 - t0).as_nanos() as f64 / 1000.0);
             }
@@ -178,9 +239,10 @@ pub fn observer(a: &Args) -> Res<std::sync::mpsc::Receiver<Instant>> {
     std::thread::Builder::new().name("observer".into()).spawn(move || {
         runtime().block_on(async move {
             let start = async {
+                let proto = Proto::of(&a);
                 let mut ws = connect(&a).await?;
-                ws.send(Message::Binary(client_message::subscribe_multi(&["SELECT * FROM small".into()], 1, 1).into())).await?;
-                check_tag(&decompress(&recv(&mut ws).await?)?, 8)?;
+                ws.send(Message::Binary(proto.subscribe("SELECT * FROM small").into())).await?;
+                check_tag(proto, &decompress(&recv(&mut ws).await?)?, APPLIED)?;
                 Res::Ok(ws)
             };
             let mut ws = match start.await {
