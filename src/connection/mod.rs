@@ -117,6 +117,8 @@ pub(crate) struct Inner {
     next_one_off: AtomicU32,
     /// Diff buffers reused from tick to tick, so applying allocates as little as possible.
     diffs: Mutex<Vec<TableDiff>>,
+    /// Counts this connection as alive: the library refuses to shut down while any is.
+    _live: crate::runtime::LiveConnection,
 }
 
 struct Lifecycle {
@@ -155,6 +157,7 @@ impl Inner {
             procedures: Mutex::new(HashMap::new()),
             next_one_off: AtomicU32::new(1),
             diffs: Mutex::new(Vec::new()),
+            _live: crate::runtime::LiveConnection::new(),
         });
         (inner, rx)
     }
