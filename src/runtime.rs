@@ -36,7 +36,7 @@ pub fn handle() -> tokio::runtime::Handle {
         let built = Builder::new_multi_thread()
             .worker_threads(worker_threads())
             .max_blocking_threads(4)
-            .thread_name("stdb-client-io")
+            .thread_name(THREAD_NAME)
             .enable_io()
             .enable_time()
             .build()
@@ -69,15 +69,18 @@ pub(crate) fn adopt_tick_thread(thread: JoinHandle<()>) {
     threads.push(thread);
 }
 
+/// The name of every thread of the shared runtime (workers and blocking threads).
+const THREAD_NAME: &str = "stdb-client-io";
+
 /// Stops the shared runtime and joins its threads, and joins the tick threads started through the
 /// C ABI. An `InvalidState` error, doing nothing, while any connection exists or when called on one
 /// of the runtime's own threads. Blocks while a schema fetch of an already freed connection is in
 /// flight (at most that connection's connect timeout). Nothing happens if the runtime is not
 /// running; a later connection starts it again.
 pub fn shutdown() -> Result<()> {
-    if tokio::runtime::Handle::try_current().is_ok() {
+    if std::thread::current().name() == Some(THREAD_NAME) {
         return Err(Error::InvalidState(
-            "the library cannot be shut down from one of its own threads (e.g. inside a log callback)".into(),
+            "the library cannot be shut down from one of its own background threads (e.g. inside a log callback)".into(),
         ));
     }
     let runtime = {
@@ -99,7 +102,13 @@ pub fn shutdown() -> Result<()> {
         let _ = thread.join();
     }
     // Dropping the runtime cancels the tasks left by freed connections and joins every worker and
-    // blocking thread (tokio waits for running blocking tasks: the bounded schema fetch).
-    drop(runtime);
+    // blocking thread (tokio waits for running blocking tasks: the bounded schema fetch). Tokio
+    // forbids that inside an async context (a Rust caller's own runtime), so it happens on a
+    // thread of its own, which is joined here.
+    if let Some(runtime) = runtime {
+        std::thread::scope(|s| {
+            s.spawn(move || drop(runtime));
+        });
+    }
     Ok(())
 }

@@ -278,9 +278,10 @@ pub extern "C" fn stdb_set_logger(
 /// one alive (subscriptions, subscription builders, tables), and let `stdb_run_threaded` threads
 /// end (disconnect and free; the thread ends after `on_disconnect`). While any connection exists
 /// this returns `STDB_ERR_INVALID_STATE`, changes nothing, and `stdb_last_error()` says how many
-/// remain. Also `STDB_ERR_INVALID_STATE` when called on one of the library's own threads (from a
-/// log callback, or a callback on a `stdb_run_threaded` thread). It blocks while a freed
-/// connection's schema fetch is still in flight (at most that connection's connect timeout).
+/// remain (so it is refused from a callback on a `stdb_run_threaded` thread: that thread holds its
+/// connection). `STDB_ERR_REENTRANT` from inside the log callback, whichever thread runs it. It
+/// blocks while a freed connection's schema fetch is still in flight (at most that connection's
+/// connect timeout).
 ///
 /// Afterwards the library is usable again: the next `stdb_connection_builder_build` starts a new
 /// runtime; set the logger again if you want one. Calling it when nothing runs returns STDB_OK.
