@@ -369,6 +369,8 @@ stdb_result stdb_set_logger(stdb_log_fn callback,
                             stdb_free_fn free_user_data,
                             int32_t max_level);
 
+stdb_result stdb_library_shutdown(void);
+
 stdb_result stdb_connection_builder_set_protocols(struct stdb_connection_builder *builder,
                                                   const int32_t *protocols,
                                                   size_t count);

@@ -14,10 +14,33 @@
  *   finalizer, called exactly once when the registration ends: when the callback is removed, when
  *   its connection or builder is freed, after a one-shot callback ran — or at once, inside the
  *   registering call, if the registration fails.
- * - Threads: callbacks run only on the thread that ticks the connection (`stdb_frame_tick`,
- *   `stdb_advance_one_message`, or the `stdb_run_threaded` thread). Every function may be
- *   called from any thread, and from inside callbacks (ticking from inside a callback returns
- *   STDB_ERR_REENTRANT). Log callbacks may run on any thread.
+ * - Threads. Every function may be called from any thread, and from inside callbacks (ticking
+ *   from inside a callback returns STDB_ERR_REENTRANT). Where the host's code runs:
+ *   - Connection callbacks (connect, connect error, disconnect, reconnect, row insert/delete/
+ *     update, reducer, subscription applied/error/end, one-off query, procedure) run only on the
+ *     thread that ticks their connection: the caller of `stdb_frame_tick`, `stdb_frame_tick_budget`
+ *     or `stdb_advance_one_message` — or, after `stdb_run_threaded`, the library's own tick thread
+ *     ("stdb-client-tick"), which the host did not create. Never on the background I/O threads.
+ *   - The log callback (`stdb_set_logger`) runs on any thread, concurrently: threads calling
+ *     `stdb_` functions, ticking threads, and the library's background I/O threads
+ *     ("stdb-client-io").
+ *   - A finalizer (`free_user_data`) runs once, on the thread where its registration ends: inside
+ *     the registering call if registration fails; the caller of the function that removes or
+ *     replaces it; the ticking thread after a one-shot callback ran or a tick ended the connection
+ *     (or while a tick on another thread still uses a callback being removed); and, for
+ *     everything a connection holds, the thread that releases the connection's last reference —
+ *     `stdb_connection_free` or the free of a subscription/builder/table handle, or the
+ *     `stdb_run_threaded` thread when it ends. The logger's runs in `stdb_set_logger` (when
+ *     replaced) or `stdb_library_shutdown`.
+ *   - FFI hosts with a single-threaded interpreter: a callback entering LuaJIT from a thread it
+ *     did not create corrupts its state and crashes the process; Python (ctypes, cffi) takes the
+ *     GIL and works, but blocks the calling library thread while another Python thread holds the
+ *     GIL, and must not run after interpreter shutdown. So from such hosts: tick from the host's
+ *     main thread (`stdb_frame_tick`), do not use `stdb_run_threaded` with callbacks written in
+ *     the host language, and give `stdb_set_logger` a C function (or none; in Python, remove it
+ *     before exit).
+ * - Unloading: `stdb_library_shutdown` stops every library thread (all connections freed first);
+ *   then the library may be `dlclose`d, or used again.
  * - Rows and reducer arguments are BSATN bytes; the generated per-module shims decode them.
  */
 
@@ -441,7 +464,10 @@ typedef struct stdb_reducer_info {
 
 /*
  Receives one log line. `target` and `message` are UTF-8, not NUL-terminated, valid for the call.
- May be called from any thread (the library's background threads included) and concurrently.
+ Called from any thread, concurrently: the library's background I/O threads, `stdb_run_threaded`
+ threads, and every thread that calls `stdb_` functions — so it must be thread-safe and callable
+ from threads the host did not create. A LuaJIT function must never be installed here (it would
+ be entered from a foreign thread and crash); see "Threads" at the top of this header.
  */
 typedef void (*stdb_log_fn)(void *user_data,
                             int32_t level,
@@ -716,8 +742,12 @@ stdb_result stdb_frame_tick_budget(const struct stdb_connection *conn,
 stdb_result stdb_advance_one_message(const struct stdb_connection *conn, bool *processed);
 
 /*
- Ticks the connection on a new background thread until it ends; callbacks then run on that
- thread. The thread holds its own reference, so the handle may be freed meanwhile.
+ Ticks the connection on a new background thread until it ends; all of its callbacks then run
+ on that thread — a thread the host did not create, so a host whose callbacks must run on its
+ own thread (LuaJIT, or any single-threaded interpreter) must tick with `stdb_frame_tick`
+ instead. The thread holds its own reference, so the handle may be freed meanwhile; the thread
+ ends after the connection ends (`on_disconnect` or `on_connect_error` ran), and releases that
+ reference then, so finalizers may run on it. `stdb_library_shutdown` joins it.
  `STDB_ERR_INVALID_STATE` if a tick thread was already started for this connection (one per
  connection: a second would only contend for the tick).
  */
@@ -863,13 +893,35 @@ stdb_result stdb_credentials_remove(const char *key, size_t key_len);
 
 /*
  Routes the library's log lines at or above `max_level` (`STDB_LOG_*`) to `callback`, replacing
- any earlier one (whose `free_user_data` then runs). A NULL callback stops logging.
- Process-wide. If the process already installed another Rust `log` logger, lines go there.
+ any earlier one (whose `free_user_data` then runs, on this thread). A NULL callback stops
+ logging. Process-wide. If the process already installed another Rust `log` logger, lines go
+ there. `callback` runs on foreign threads (see `stdb_log_fn`). `STDB_ERR_REENTRANT` from inside
+ the log callback. `stdb_library_shutdown` removes the logger.
  */
 stdb_result stdb_set_logger(stdb_log_fn callback,
                             void *user_data,
                             stdb_free_fn free_user_data,
                             int32_t max_level);
+
+/*
+ Shuts the library down so that its host can unload it (`dlclose`, a plugin's hot reload): stops
+ the background runtime and joins its threads, joins the threads `stdb_run_threaded` started, and
+ removes the logger (its `free_user_data` runs here, on the calling thread). When it returns
+ STDB_OK no thread of the library runs and no callback of the host is held.
+
+ Every connection must be gone first: free each `stdb_connection` and every handle that keeps
+ one alive (subscriptions, subscription builders, tables), and let `stdb_run_threaded` threads
+ end (disconnect and free; the thread ends after `on_disconnect`). While any connection exists
+ this returns `STDB_ERR_INVALID_STATE`, changes nothing, and `stdb_last_error()` says how many
+ remain (so it is refused from a callback on a `stdb_run_threaded` thread: that thread holds its
+ connection). `STDB_ERR_REENTRANT` from inside the log callback, whichever thread runs it. It
+ blocks while a freed connection's schema fetch is still in flight (at most that connection's
+ connect timeout).
+
+ Afterwards the library is usable again: the next `stdb_connection_builder_build` starts a new
+ runtime; set the logger again if you want one. Calling it when nothing runs returns STDB_OK.
+ */
+stdb_result stdb_library_shutdown(void);
 
 /*
  The protocols to offer, most preferred first (`count` values of `STDB_PROTOCOL_*`). The

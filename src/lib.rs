@@ -28,3 +28,13 @@ pub use event::{Event, ReducerEvent, Status};
 pub use metrics::Metrics;
 pub use protocol::{CallReducerFlags, Protocol};
 pub use spacetimedb_lib::{ConnectionId, Identity, TimeDuration, Timestamp};
+
+/// Stops the background runtime every connection shares and joins its threads, so that a host
+/// can unload the library. An [`Error::InvalidState`], doing nothing, while any [`DbConnection`]
+/// exists (clones, subscription and table handles included) or when called on one of the runtime's
+/// threads; may be called from inside another tokio runtime. Threads returned by
+/// [`DbConnection::run_threaded`] are the caller's to join. The next connection starts a new
+/// runtime.
+pub fn shutdown() -> Result<()> {
+    runtime::shutdown()
+}

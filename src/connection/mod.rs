@@ -131,6 +131,8 @@ pub(crate) struct Inner {
     /// The message a budgeted tick left partly done (being staged, or its callbacks partly run);
     /// the next tick continues it before taking another message.
     pending: Mutex<Option<pacing::Work>>,
+    /// Counts this connection as alive: the library refuses to shut down while any is.
+    _live: crate::runtime::LiveConnection,
 }
 
 struct Lifecycle {
@@ -171,6 +173,7 @@ impl Inner {
             next_one_off: AtomicU32::new(1),
             diffs: Mutex::new(Vec::new()),
             pending: Mutex::new(None),
+            _live: crate::runtime::LiveConnection::new(),
         });
         (inner, rx)
     }

@@ -84,16 +84,15 @@ impl ureq::TlsConnector for NoSigpipeTls {
 }
 
 /// A ureq agent whose sockets never raise SIGPIPE (the same roots and protocols as ureq's default).
+/// The TLS config is built per agent (once per schema fetch), not kept in a static: a static would
+/// outlive `stdb_library_shutdown` and leak each time a host unloads the library.
 pub(crate) fn ureq_agent(timeout: std::time::Duration) -> ureq::Agent {
-    static TLS: std::sync::OnceLock<Arc<NoSigpipeTls>> = std::sync::OnceLock::new();
-    let tls = TLS.get_or_init(|| {
-        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        let config = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
-            .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
-            .expect("ring supports TLS 1.2 and 1.3")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Arc::new(NoSigpipeTls(Arc::new(config)))
-    });
-    ureq::AgentBuilder::new().timeout(timeout).tls_connector(tls.clone()).build()
+    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    let config = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tls = Arc::new(NoSigpipeTls(Arc::new(config)));
+    ureq::AgentBuilder::new().timeout(timeout).tls_connector(tls).build()
 }

@@ -126,8 +126,12 @@ pub extern "C" fn stdb_advance_one_message(conn: *const stdb_connection, process
     })
 }
 
-/// Ticks the connection on a new background thread until it ends; callbacks then run on that
-/// thread. The thread holds its own reference, so the handle may be freed meanwhile.
+/// Ticks the connection on a new background thread until it ends; all of its callbacks then run
+/// on that thread — a thread the host did not create, so a host whose callbacks must run on its
+/// own thread (LuaJIT, or any single-threaded interpreter) must tick with `stdb_frame_tick`
+/// instead. The thread holds its own reference, so the handle may be freed meanwhile; the thread
+/// ends after the connection ends (`on_disconnect` or `on_connect_error` ran), and releases that
+/// reference then, so finalizers may run on it. `stdb_library_shutdown` joins it.
 /// `STDB_ERR_INVALID_STATE` if a tick thread was already started for this connection (one per
 /// connection: a second would only contend for the tick).
 #[no_mangle]
@@ -137,7 +141,8 @@ pub extern "C" fn stdb_run_threaded(conn: *const stdb_connection) -> stdb_result
         if !c.is_active() {
             return Err(fail(stdb_result::STDB_ERR_DISCONNECTED, "the connection is not active"));
         }
-        drop(check(c.run_threaded())?);
+        // Kept so that `stdb_library_shutdown` can join the thread once the connection is gone.
+        crate::runtime::adopt_tick_thread(check(c.run_threaded())?);
         Ok(())
     })
 }

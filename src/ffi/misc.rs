@@ -3,6 +3,7 @@
 use super::boundary::{boundary, check, fail, last_error_ptr, result_boundary, stdb_result};
 use super::types::*;
 use crate::credentials::Credentials;
+use std::cell::Cell;
 use std::ffi::{c_char, c_void};
 use std::sync::{Once, RwLock};
 
@@ -162,7 +163,10 @@ pub const STDB_LOG_DEBUG: i32 = 4;
 pub const STDB_LOG_TRACE: i32 = 5;
 
 /// Receives one log line. `target` and `message` are UTF-8, not NUL-terminated, valid for the call.
-/// May be called from any thread (the library's background threads included) and concurrently.
+/// Called from any thread, concurrently: the library's background I/O threads, `stdb_run_threaded`
+/// threads, and every thread that calls `stdb_` functions — so it must be thread-safe and callable
+/// from threads the host did not create. A LuaJIT function must never be installed here (it would
+/// be entered from a foreign thread and crash); see "Threads" at the top of this header.
 pub type stdb_log_fn = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -182,6 +186,19 @@ struct Sink {
 static SINK: RwLock<Option<Sink>> = RwLock::new(None);
 static INSTALL: Once = Once::new();
 
+thread_local! {
+    /// True while this thread runs the host's log callback, which holds `SINK`'s read lock:
+    /// replacing or removing the logger from there would deadlock, so it is an error instead.
+    static IN_LOG_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+fn refuse_inside_log_callback(what: &str) -> Result<(), stdb_result> {
+    if IN_LOG_CALLBACK.with(Cell::get) {
+        return Err(fail(stdb_result::STDB_ERR_REENTRANT, format!("{what} cannot be called from inside the log callback")));
+    }
+    Ok(())
+}
+
 struct HostLogger;
 
 impl log::Log for HostLogger {
@@ -197,6 +214,7 @@ impl log::Log for HostLogger {
         if let Some(s) = sink.as_ref() {
             let msg = record.args().to_string();
             let target = record.target();
+            IN_LOG_CALLBACK.with(|c| c.set(true));
             // SAFETY: the host's function pointer; pointers valid for the call.
             unsafe {
                 (s.f)(
@@ -208,14 +226,17 @@ impl log::Log for HostLogger {
                     msg.len(),
                 )
             };
+            IN_LOG_CALLBACK.with(|c| c.set(false));
         }
     }
     fn flush(&self) {}
 }
 
 /// Routes the library's log lines at or above `max_level` (`STDB_LOG_*`) to `callback`, replacing
-/// any earlier one (whose `free_user_data` then runs). A NULL callback stops logging.
-/// Process-wide. If the process already installed another Rust `log` logger, lines go there.
+/// any earlier one (whose `free_user_data` then runs, on this thread). A NULL callback stops
+/// logging. Process-wide. If the process already installed another Rust `log` logger, lines go
+/// there. `callback` runs on foreign threads (see `stdb_log_fn`). `STDB_ERR_REENTRANT` from inside
+/// the log callback. `stdb_library_shutdown` removes the logger.
 #[no_mangle]
 pub extern "C" fn stdb_set_logger(
     callback: stdb_log_fn,
@@ -225,6 +246,7 @@ pub extern "C" fn stdb_set_logger(
 ) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
+        refuse_inside_log_callback("stdb_set_logger")?;
         let level = match max_level {
             STDB_LOG_OFF => log::LevelFilter::Off,
             STDB_LOG_ERROR => log::LevelFilter::Error,
@@ -241,6 +263,35 @@ pub extern "C" fn stdb_set_logger(
         let old = std::mem::replace(&mut *SINK.write().unwrap_or_else(|p| p.into_inner()), new);
         drop(old);
         log::set_max_level(level);
+        Ok(())
+    })
+}
+
+// ---- shutdown -----------------------------------------------------------------------------------
+
+/// Shuts the library down so that its host can unload it (`dlclose`, a plugin's hot reload): stops
+/// the background runtime and joins its threads, joins the threads `stdb_run_threaded` started, and
+/// removes the logger (its `free_user_data` runs here, on the calling thread). When it returns
+/// STDB_OK no thread of the library runs and no callback of the host is held.
+///
+/// Every connection must be gone first: free each `stdb_connection` and every handle that keeps
+/// one alive (subscriptions, subscription builders, tables), and let `stdb_run_threaded` threads
+/// end (disconnect and free; the thread ends after `on_disconnect`). While any connection exists
+/// this returns `STDB_ERR_INVALID_STATE`, changes nothing, and `stdb_last_error()` says how many
+/// remain (so it is refused from a callback on a `stdb_run_threaded` thread: that thread holds its
+/// connection). `STDB_ERR_REENTRANT` from inside the log callback, whichever thread runs it. It
+/// blocks while a freed connection's schema fetch is still in flight (at most that connection's
+/// connect timeout).
+///
+/// Afterwards the library is usable again: the next `stdb_connection_builder_build` starts a new
+/// runtime; set the logger again if you want one. Calling it when nothing runs returns STDB_OK.
+#[no_mangle]
+pub extern "C" fn stdb_library_shutdown() -> stdb_result {
+    result_boundary!({
+        refuse_inside_log_callback("stdb_library_shutdown")?;
+        check(crate::runtime::shutdown())?;
+        let old = SINK.write().unwrap_or_else(|p| p.into_inner()).take();
+        drop(old);
         Ok(())
     })
 }
