@@ -195,7 +195,18 @@ fn main() {
     println!("times in ms; \"over\": ticks longer than the budget + 0.5 ms (wall / CPU)");
     println!(
         "{:<7} {:<10} {:<9} {:>6} {:>9} {:>10} {:>9} {:>8} {:>8} {:>9} {:>9} {:>7}",
-        "server", "tick", "callback", "ticks", "longest", "outside cb", "CPU max", "p99", "p99 CPU", "over", "callbacks", "wall s"
+        "server",
+        "tick",
+        "callback",
+        "ticks",
+        "longest",
+        "outside cb",
+        "CPU max",
+        "p99",
+        "p99 CPU",
+        "over",
+        "callbacks",
+        "wall s"
     );
     for kind in kinds {
         let server = stdb_testbed::Server::shared_of(kind);
