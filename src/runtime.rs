@@ -7,8 +7,8 @@
 //! host can unload the library); the next connection starts a new one.
 
 use crate::error::{Error, Result};
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use tokio::runtime::{Builder, Runtime};
 
@@ -20,10 +20,6 @@ static LIVE_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
 /// Tick threads started through the C ABI (`stdb_run_threaded`), joined by [`shutdown`].
 static TICK_THREADS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Worker threads of the shared runtime: `STDB_CLIENT_THREADS` if set (1..=64), else 2.
 fn worker_threads() -> usize {
     std::env::var("STDB_CLIENT_THREADS").ok().and_then(|v| v.parse().ok()).filter(|n| (1..=64).contains(n)).unwrap_or(2)
@@ -31,7 +27,7 @@ fn worker_threads() -> usize {
 
 /// The shared runtime's handle, starting the runtime if it is not running.
 pub fn handle() -> tokio::runtime::Handle {
-    let mut runtime = lock(&RUNTIME);
+    let mut runtime = RUNTIME.lock();
     if runtime.is_none() {
         let built = Builder::new_multi_thread()
             .worker_threads(worker_threads())
@@ -64,7 +60,7 @@ impl Drop for LiveConnection {
 
 /// Keeps a tick thread's handle so that [`shutdown`] can join it (finished ones are dropped here).
 pub(crate) fn adopt_tick_thread(thread: JoinHandle<()>) {
-    let mut threads = lock(&TICK_THREADS);
+    let mut threads = TICK_THREADS.lock();
     threads.retain(|t| !t.is_finished());
     threads.push(thread);
 }
@@ -84,7 +80,7 @@ pub fn shutdown() -> Result<()> {
         ));
     }
     let runtime = {
-        let mut runtime = lock(&RUNTIME);
+        let mut runtime = RUNTIME.lock();
         // Checked under the lock: a connection built from now on gets the next runtime.
         let live = LIVE_CONNECTIONS.load(SeqCst);
         if live > 0 {
@@ -97,7 +93,7 @@ pub fn shutdown() -> Result<()> {
         runtime.take()
     };
     // No connection exists, so every tick thread has left its loop: these joins are short.
-    let threads = std::mem::take(&mut *lock(&TICK_THREADS));
+    let threads = std::mem::take(&mut *TICK_THREADS.lock());
     for thread in threads {
         let _ = thread.join();
     }

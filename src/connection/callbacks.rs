@@ -4,8 +4,9 @@
 
 use super::EventContext;
 use crate::event::ReducerEvent;
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Identifies a registered callback, for removal.
 pub type CallbackId = u64;
@@ -57,7 +58,7 @@ impl<F: ?Sized> CallbackList<F> {
     pub fn each(&self, mut call: impl FnMut(&mut F)) {
         for (_, f) in self.entries.iter() {
             // A callback never re-enters itself (ticks cannot nest), so this lock is uncontended.
-            let mut guard = f.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = f.lock();
             call(&mut **guard);
         }
     }

@@ -11,10 +11,11 @@ use crate::error::Error;
 use crate::metrics::Counters;
 use crate::protocol::Protocol;
 use crate::schema::Schema;
+use parking_lot::{Condvar, Mutex};
 use spacetimedb_lib::{ConnectionId, Identity};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 // The large variant is the common one (a transaction); boxing it would add an allocation per
@@ -78,7 +79,7 @@ impl Link {
     }
 
     pub fn push(&self, item: Inbound) {
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut q = self.queue.lock();
         q.push_back(item);
         self.counters.queue_depth.store(q.len() as u64, Relaxed);
         drop(q);
@@ -117,7 +118,7 @@ impl Link {
         if self.counters.queue_depth.load(Relaxed) == 0 {
             return None;
         }
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut q = self.queue.lock();
         let item = q.pop_front();
         self.counters.queue_depth.store(q.len() as u64, Relaxed);
         item
@@ -126,7 +127,7 @@ impl Link {
     /// Waits up to `timeout` for something to arrive; returns it if it did.
     pub fn pop_blocking(&self, timeout: Duration) -> Option<Inbound> {
         let deadline = Instant::now() + timeout;
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut q = self.queue.lock();
         loop {
             if let Some(item) = q.pop_front() {
                 self.counters.queue_depth.store(q.len() as u64, Relaxed);
@@ -136,12 +137,12 @@ impl Link {
             if now >= deadline {
                 return None;
             }
-            q = self.ready.wait_timeout(q, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+            self.ready.wait_for(&mut q, deadline - now);
         }
     }
 
     pub async fn wait_async(&self) {
-        if self.queue.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+        if self.queue.lock().is_empty() {
             self.notify.notified().await;
         }
     }

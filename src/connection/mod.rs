@@ -27,11 +27,12 @@ use builder::{OnConnect, OnConnectError, OnDisconnect, OnReconnect};
 use bytes::Bytes;
 use callbacks::{Callbacks, ReducerCallback};
 use inbox::{Inbound, Link};
+use parking_lot::{Mutex, RwLock};
 use parse::Parsed;
 use spacetimedb_lib::{ConnectionId, Identity};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering::Relaxed, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use subscription::Subscriptions;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
@@ -181,7 +182,7 @@ impl Inner {
     /// Creates the cache once the schema is known.
     fn ensure_cache(&self) {
         let Some(schema) = self.link.schema.get() else { return };
-        let mut cache = write(&self.cache);
+        let mut cache = self.cache.write();
         if cache.is_none() {
             *cache = Some(ClientCache::new(schema.clone()));
         }
@@ -193,16 +194,6 @@ impl Drop for Inner {
         // The last handle is gone: close the socket (the background task ends with it).
         let _ = self.outbound.send(Outbound::Close);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    m.read().unwrap_or_else(|p| p.into_inner())
-}
-fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    m.write().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Clears the ticking flag when a tick ends, even by unwinding.
@@ -222,7 +213,7 @@ impl DbConnection {
 
     /// Our identity, once the server has sent it (`on_connect` has run or is about to).
     pub fn try_identity(&self) -> Option<Identity> {
-        lock(&self.inner.ident).identity
+        self.inner.ident.lock().identity
     }
 
     pub fn identity(&self) -> Result<Identity> {
@@ -231,13 +222,13 @@ impl DbConnection {
 
     /// The token the server issued or accepted, once connected. Never logged by this library.
     pub fn token(&self) -> Option<String> {
-        lock(&self.inner.ident).token.clone()
+        self.inner.ident.lock().token.clone()
     }
 
     /// This connection's id (random per connection unless the builder set one; a reconnect
     /// gets a new one).
     pub fn connection_id(&self) -> ConnectionId {
-        *lock(&self.inner.connection_id)
+        *self.inner.connection_id.lock()
     }
 
     /// True from `build` until a tick has reported the disconnection.
@@ -351,7 +342,7 @@ impl DbConnection {
         // tick before `send` returns. Request ids are taken under the same lock, so the queue
         // stays in id order (the order `record_round_trip` relies on).
         let (request_id, evicted) = {
-            let mut pending = lock(&self.inner.pending_calls);
+            let mut pending = self.inner.pending_calls.lock();
             let evicted = if pending.len() >= MAX_PENDING_CALLS { pending.pop_front() } else { None };
             let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
             let reducer: Arc<str> = def.name.as_str().into();
@@ -364,7 +355,7 @@ impl DbConnection {
         let request = ClientRequest::CallReducer { request_id, reducer: def.name.clone(), args, flags };
         if let Err(e) = self.send(request) {
             // Not sent: the caller gets the error now, never the callback.
-            lock(&self.inner.pending_calls).retain(|c| c.request_id != request_id);
+            self.inner.pending_calls.lock().retain(|c| c.request_id != request_id);
             return Err(e);
         }
         self.inner.link.counters.reducer_calls.fetch_add(1, Relaxed);
@@ -394,11 +385,11 @@ impl DbConnection {
             Error::InvalidArgument(format!("arguments for procedure `{procedure}`({}): {e}", def.param_names.join(", ")))
         })?;
         let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
-        lock(&self.inner.procedures).insert(request_id, Box::new(f));
+        self.inner.procedures.lock().insert(request_id, Box::new(f));
         let request =
             ClientRequest::CallProcedure { request_id, procedure: def.name.clone(), args: Bytes::copy_from_slice(args) };
         if let Err(e) = self.send(request) {
-            lock(&self.inner.procedures).remove(&request_id);
+            self.inner.procedures.lock().remove(&request_id);
             return Err(e);
         }
         Ok(request_id)
@@ -412,7 +403,7 @@ impl DbConnection {
                 return Err(Error::UnknownReducer(reducer.to_owned()));
             }
         }
-        let mut cbs = lock(&self.inner.callbacks);
+        let mut cbs = self.inner.callbacks.lock();
         let id = cbs.next_id();
         cbs.reducers.entry(reducer.to_owned()).or_default().add(id, Box::new(f));
         Ok(id)
@@ -420,7 +411,7 @@ impl DbConnection {
 
     /// Runs `f` after every reducer event of any reducer.
     pub fn on_any_reducer(&self, f: impl FnMut(&EventContext, &ReducerEvent) + Send + 'static) -> CallbackId {
-        let mut cbs = lock(&self.inner.callbacks);
+        let mut cbs = self.inner.callbacks.lock();
         let id = cbs.next_id();
         cbs.any_reducer.add(id, Box::new(f));
         id
@@ -428,7 +419,7 @@ impl DbConnection {
 
     /// Removes a reducer callback; returns whether it was registered.
     pub fn remove_on_reducer(&self, id: CallbackId) -> bool {
-        let mut cbs = lock(&self.inner.callbacks);
+        let mut cbs = self.inner.callbacks.lock();
         let mut removed = cbs.any_reducer.remove(id);
         for list in cbs.reducers.values_mut() {
             removed |= list.remove(id);
@@ -455,9 +446,9 @@ impl DbConnection {
         f: impl FnOnce(&DbConnection, std::result::Result<Vec<(String, RowList)>, String>) + Send + 'static,
     ) -> Result<()> {
         let id = self.inner.next_one_off.fetch_add(1, Relaxed);
-        lock(&self.inner.one_off).insert(id, Box::new(f));
+        self.inner.one_off.lock().insert(id, Box::new(f));
         if let Err(e) = self.send(ClientRequest::OneOffQuery { request_id: id, query: sql.to_owned() }) {
-            lock(&self.inner.one_off).remove(&id);
+            self.inner.one_off.lock().remove(&id);
             return Err(e);
         }
         Ok(())
@@ -495,7 +486,7 @@ impl DbConnection {
         let mut report = TickReport::default();
         let mut unfinished = false;
         loop {
-            let pending = lock(&self.inner.pending).take();
+            let pending = self.inner.pending.lock().take();
             if let Some(work) = pending {
                 if !self.continue_work(work, deadline) {
                     unfinished = true;
@@ -523,7 +514,7 @@ impl DbConnection {
 
     /// Finishes the message a budgeted tick left partly done, if any; true if there was one.
     fn finish_pending(&self) -> bool {
-        let pending = lock(&self.inner.pending).take();
+        let pending = self.inner.pending.lock().take();
         match pending {
             Some(work) => {
                 self.continue_work(work, None);
@@ -620,16 +611,16 @@ impl DbConnection {
                     if !protocol.is_v2() {
                         log::warn!("the server assigned connection id {} instead of ours", connection_id.to_hex());
                     }
-                    *lock(&self.inner.connection_id) = connection_id;
+                    *self.inner.connection_id.lock() = connection_id;
                 }
                 {
-                    let mut ident = lock(&self.inner.ident);
+                    let mut ident = self.inner.ident.lock();
                     ident.identity = Some(identity);
                     ident.token = Some(token.clone());
                 }
                 self.inner.ensure_cache();
                 log::info!("connected as {}", identity.to_hex());
-                let cb = lock(&self.inner.lifecycle).on_connect.take();
+                let cb = self.inner.lifecycle.lock().on_connect.take();
                 if let Some(cb) = cb {
                     cb(self, identity, &token, connection_id);
                 }
@@ -637,7 +628,7 @@ impl DbConnection {
             Inbound::ConnectFailed(e) => {
                 log::warn!("{e}");
                 self.mark_ended();
-                let cb = lock(&self.inner.lifecycle).on_connect_error.take();
+                let cb = self.inner.lifecycle.lock().on_connect_error.take();
                 if let Some(cb) = cb {
                     cb(self, &e);
                 }
@@ -651,7 +642,7 @@ impl DbConnection {
                 subscription::end_all(self);
                 self.fail_one_off_queries("the connection ended before the answer arrived");
                 self.fail_pending_calls("the connection ended before the result arrived");
-                let cb = lock(&self.inner.lifecycle).on_disconnect.take();
+                let cb = self.inner.lifecycle.lock().on_disconnect.take();
                 if let Some(cb) = cb {
                     cb(self, e.as_ref());
                 }
@@ -664,9 +655,9 @@ impl DbConnection {
             Inbound::Reconnected { identity, token, connection_id, protocol } => {
                 self.set_protocol(protocol);
                 log::info!("reconnected as {} (connection id {})", identity.to_hex(), connection_id.to_hex());
-                lock(&self.inner.ident).token = Some(token);
-                *lock(&self.inner.connection_id) = connection_id;
-                if let Some(cache) = write(&self.inner.cache).as_mut() {
+                self.inner.ident.lock().token = Some(token);
+                *self.inner.connection_id.lock() = connection_id;
+                if let Some(cache) = self.inner.cache.write().as_mut() {
                     cache.begin_resync();
                 }
                 subscription::resubscribe_all(self);
@@ -693,7 +684,7 @@ impl DbConnection {
         let done = self.advance_work(&mut work, deadline);
         self.inner.link.counters.apply_total_us.fetch_add(start.elapsed().as_micros() as u64, Relaxed);
         if !done {
-            *lock(&self.inner.pending) = Some(work);
+            *self.inner.pending.lock() = Some(work);
             return false;
         }
         match work.tail {
@@ -752,7 +743,7 @@ impl DbConnection {
                 }
             },
             Parsed::OneOffResponse { request_id, result } => {
-                let cb = request_id.and_then(|id| lock(&self.inner.one_off).remove(&id));
+                let cb = request_id.and_then(|id| self.inner.one_off.lock().remove(&id));
                 match cb {
                     Some(cb) => cb(self, result),
                     None => log::warn!("one-off query response with an unknown message id"),
@@ -764,7 +755,7 @@ impl DbConnection {
                 return Some(self.begin_work(event, step, tables, Tail::None, bytes, staged));
             }
             Parsed::ProcedureResult { request_id, timestamp, host_duration, result } => {
-                let cb = lock(&self.inner.procedures).remove(&request_id);
+                let cb = self.inner.procedures.lock().remove(&request_id);
                 match cb {
                     Some(cb) => cb(self, ProcedureOutcome { result, timestamp, host_duration }),
                     None => log::warn!("procedure result for unknown request id {request_id}"),
@@ -777,7 +768,7 @@ impl DbConnection {
 
     /// Answers one-off queries whose answer can no longer come.
     fn fail_one_off_queries(&self, why: &str) {
-        let pending: Vec<_> = lock(&self.inner.one_off).drain().collect();
+        let pending: Vec<_> = self.inner.one_off.lock().drain().collect();
         for (_, cb) in pending {
             cb(self, Err(why.to_owned()));
         }
@@ -790,8 +781,8 @@ impl DbConnection {
             return;
         }
         let diffs = {
-            let cbs = lock(&self.inner.callbacks);
-            let mut cache = write(&self.inner.cache);
+            let cbs = self.inner.callbacks.lock();
+            let mut cache = self.inner.cache.write();
             let Some(cache) = cache.as_mut().filter(|c| c.is_resyncing()) else { return };
             let mut diffs = Vec::new();
             cache.finish_resync(|t| cbs.tables.get(t).is_some_and(|c| c.any()), &mut diffs);
@@ -799,11 +790,11 @@ impl DbConnection {
         };
         self.run_row_callbacks(&Event::Reconnected, diffs);
         subscription::end_unsubscribed(self);
-        let cb = lock(&self.inner.lifecycle).on_reconnect.take();
+        let cb = self.inner.lifecycle.lock().on_reconnect.take();
         if let Some(mut cb) = cb {
             let identity = self.try_identity().expect("reconnects follow a connect");
             cb(self, identity, self.connection_id());
-            lock(&self.inner.lifecycle).on_reconnect.get_or_insert(cb);
+            self.inner.lifecycle.lock().on_reconnect.get_or_insert(cb);
         }
     }
 
@@ -815,7 +806,7 @@ impl DbConnection {
         if r.caller_connection_id != Some(self.connection_id()) {
             return None;
         }
-        let mut pending = lock(&self.inner.pending_calls);
+        let mut pending = self.inner.pending_calls.lock();
         let call = if r.request_id == 0 {
             // A call the server rejected before running it may carry request id 0: the oldest
             // pending call of the same reducer and arguments is the one.
@@ -832,7 +823,7 @@ impl DbConnection {
                     break call;
                 }
                 if let Some(then) = call.then {
-                    lock(&self.inner.lost_calls).push((then, "the server sent no result for this call".into()));
+                    self.inner.lost_calls.lock().push((then, "the server sent no result for this call".into()));
                 }
             }
         };
@@ -844,13 +835,13 @@ impl DbConnection {
     /// Tells a per-call callback, on the next tick, that its call will get no result.
     fn defer_lost_call(&self, call: PendingCall, why: &str) {
         if let Some(then) = call.then {
-            lock(&self.inner.lost_calls).push((then, why.to_owned()));
+            self.inner.lost_calls.lock().push((then, why.to_owned()));
         }
     }
 
     /// Runs the per-call callbacks of calls that will get no result (ticking thread).
     fn run_lost_calls(&self) {
-        let lost = std::mem::take(&mut *lock(&self.inner.lost_calls));
+        let lost = std::mem::take(&mut *self.inner.lost_calls.lock());
         if lost.is_empty() {
             return;
         }
@@ -863,12 +854,12 @@ impl DbConnection {
 
     /// The connection ended or was lost: no pending reducer call or procedure gets a result now.
     fn fail_pending_calls(&self, why: &str) {
-        let calls: Vec<PendingCall> = lock(&self.inner.pending_calls).drain(..).collect();
+        let calls: Vec<PendingCall> = self.inner.pending_calls.lock().drain(..).collect();
         for call in calls {
             self.defer_lost_call(call, why);
         }
         self.run_lost_calls();
-        let procedures: Vec<_> = lock(&self.inner.procedures).drain().collect();
+        let procedures: Vec<_> = self.inner.procedures.lock().drain().collect();
         for (_, cb) in procedures {
             let outcome = ProcedureOutcome {
                 result: Err(why.to_owned()),
@@ -888,7 +879,7 @@ impl DbConnection {
         outcome: parse::ReducerOutcome,
     ) -> (Event, Option<Box<ReducerThen>>) {
         let call = {
-            let mut pending = lock(&self.inner.pending_calls);
+            let mut pending = self.inner.pending_calls.lock();
             let at = pending.iter().position(|c| c.request_id == request_id);
             at.and_then(|i| pending.remove(i))
         };
@@ -927,13 +918,13 @@ impl DbConnection {
         if tables.is_empty() {
             return Vec::new();
         }
-        let mut pool = std::mem::take(&mut *lock(&self.inner.diffs));
+        let mut pool = std::mem::take(&mut *self.inner.diffs.lock());
         let mut diffs = Vec::new();
         {
             // Lock order on the ticking thread is callbacks, then cache; other threads take one
             // at a time, and no callback runs while these are held.
-            let cbs = lock(&self.inner.callbacks);
-            let mut cache = write(&self.inner.cache);
+            let cbs = self.inner.callbacks.lock();
+            let mut cache = self.inner.cache.write();
             if let Some(cache) = cache.as_mut() {
                 let before = cache.stats;
                 for rows in tables {
@@ -953,13 +944,13 @@ impl DbConnection {
                 c.missing_deletes.fetch_add(after.missing_deletes - before.missing_deletes, Relaxed);
             }
         }
-        *lock(&self.inner.diffs) = pool;
+        *self.inner.diffs.lock() = pool;
         diffs
     }
 
     fn run_reducer_callbacks(&self, event: &Event, r: &ReducerEvent) {
         let (named, any) = {
-            let cbs = lock(&self.inner.callbacks);
+            let cbs = self.inner.callbacks.lock();
             (cbs.reducers.get(&r.reducer_name).cloned(), cbs.any_reducer.clone())
         };
         let ctx = EventContext { conn: self, event };
@@ -975,7 +966,7 @@ impl DbConnection {
         }
         let ctx = EventContext { conn: self, event };
         let snapshot: Vec<_> = {
-            let cbs = lock(&self.inner.callbacks);
+            let cbs = self.inner.callbacks.lock();
             diffs.iter().map(|d| cbs.tables.get(d.table).cloned().unwrap_or_default()).collect()
         };
         for (diff, cbs) in diffs.iter().zip(&snapshot) {
@@ -989,7 +980,7 @@ impl DbConnection {
                 cbs.on_insert.each(|f| f(&ctx, row));
             }
         }
-        let mut pool = lock(&self.inner.diffs);
+        let mut pool = self.inner.diffs.lock();
         for mut d in diffs {
             d.inserts.clear();
             d.deletes.clear();

@@ -18,11 +18,12 @@
 //! left it.
 
 use super::callbacks::TableCallbacks;
-use super::{lock, read, write, DbConnection, EventContext, ReducerThen};
+use super::{DbConnection, EventContext, ReducerThen};
 use crate::cache::{apply_detached, CacheStats, ClientCache, TableCache, TableDiff, TableRows};
 use crate::event::Event;
+use parking_lot::RwLock;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{mpsc, RwLock};
+use std::sync::mpsc;
 use std::time::Instant;
 
 /// A table getting at least this many rows in one message is applied off the game thread by a
@@ -110,7 +111,7 @@ impl DbConnection {
     /// the swap; gives the tables back if none is heavy (or there is no cache yet).
     fn stage(&self, tables: Vec<TableRows>) -> Result<Rows, Vec<TableRows>> {
         let heavy: Vec<bool> = {
-            let cache = read(&self.inner.cache);
+            let cache = self.inner.cache.read();
             let Some(cache) = cache.as_ref() else { return Err(tables) };
             tables
                 .iter()
@@ -133,7 +134,7 @@ impl DbConnection {
         let mut jobs = Vec::new();
         let mut light = Vec::new();
         {
-            let cbs = lock(&self.inner.callbacks);
+            let cbs = self.inner.callbacks.lock();
             for (t, h) in tables.into_iter().zip(heavy) {
                 if h {
                     let collect = cbs.tables.get(t.table).is_some_and(|c| c.any());
@@ -202,12 +203,12 @@ impl DbConnection {
             log::error!("applying a large message in the background failed; some of its rows are missing");
             return self.apply_rows(&light);
         };
-        let mut pool = std::mem::take(&mut *lock(&self.inner.diffs));
+        let mut pool = std::mem::take(&mut *self.inner.diffs.lock());
         let mut replaced = Vec::with_capacity(staged.tables.len());
         let mut by_table: Vec<(usize, TableDiff)> = Vec::with_capacity(order.len());
         {
-            let cbs = lock(&self.inner.callbacks);
-            let mut cache = write(&self.inner.cache);
+            let cbs = self.inner.callbacks.lock();
+            let mut cache = self.inner.cache.write();
             if let Some(cache) = cache.as_mut() {
                 let before = cache.stats;
                 for (table, copy, diff, stats) in staged.tables {
@@ -236,7 +237,7 @@ impl DbConnection {
                 }
             }
         }
-        *lock(&self.inner.diffs) = pool;
+        *self.inner.diffs.lock() = pool;
         diffs
     }
 
@@ -254,7 +255,7 @@ impl DbConnection {
         }
         let Work { event, diffs, snapshot, at, .. } = work;
         let snapshot = snapshot.get_or_insert_with(|| {
-            let cbs = lock(&self.inner.callbacks);
+            let cbs = self.inner.callbacks.lock();
             diffs.iter().map(|d| cbs.tables.get(d.table).cloned().unwrap_or_default()).collect()
         });
         let ctx = EventContext { conn: self, event };
@@ -301,7 +302,7 @@ impl DbConnection {
             crate::runtime::handle().spawn_blocking(move || drop(diffs));
             return;
         }
-        let mut pool = lock(&self.inner.diffs);
+        let mut pool = self.inner.diffs.lock();
         for mut d in diffs {
             d.inserts.clear();
             d.deletes.clear();
@@ -315,7 +316,7 @@ impl DbConnection {
 /// then applies its rows to the copy with no lock held.
 fn stage_tables(cache: &RwLock<Option<ClientCache>>, jobs: Vec<(TableRows, bool)>) -> Staged {
     let (schema, copies) = {
-        let guard = read(cache);
+        let guard = cache.read();
         let Some(cache) = guard.as_ref() else { return Staged { tables: Vec::new() } };
         let copies: Vec<(TableCache, bool)> = jobs.iter().map(|(rows, _)| cache.stage_table(rows.table)).collect();
         (cache.schema().clone(), copies)

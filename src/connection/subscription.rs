@@ -1,6 +1,6 @@
 //! Subscriptions: any number per connection, each a `SubscribeMulti` with its own query id.
 
-use super::{lock, DbConnection, EventContext};
+use super::{DbConnection, EventContext};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::protocol::{ClientRequest, Protocol};
@@ -81,7 +81,7 @@ impl SubscriptionBuilder {
         let conn = self.conn.clone();
         let inner = conn.inner();
         let request_id = inner.next_request_id.fetch_add(1, Relaxed);
-        let mut subs = lock(&inner.subscriptions);
+        let mut subs = inner.subscriptions.lock();
         // Query ids are per connection and reusable once ended; skip any still in use.
         let query_id = loop {
             subs.next_query_id = subs.next_query_id.wrapping_add(1);
@@ -143,7 +143,7 @@ impl SubscriptionHandle {
     }
 
     pub fn state(&self) -> SubscriptionState {
-        let subs = lock(&self.conn.inner().subscriptions);
+        let subs = self.conn.inner().subscriptions.lock();
         subs.entries.get(&self.query_id).map_or(SubscriptionState::Ended, |e| e.state)
     }
 
@@ -156,7 +156,7 @@ impl SubscriptionHandle {
     }
 
     pub fn queries(&self) -> Vec<String> {
-        let subs = lock(&self.conn.inner().subscriptions);
+        let subs = self.conn.inner().subscriptions.lock();
         subs.entries.get(&self.query_id).map(|e| e.queries.clone()).unwrap_or_default()
     }
 
@@ -171,7 +171,7 @@ impl SubscriptionHandle {
 
     fn unsubscribe_inner(&self, on_ended: Option<Box<OnEnded>>) -> Result<()> {
         let inner = self.conn.inner();
-        let mut subs = lock(&inner.subscriptions);
+        let mut subs = inner.subscriptions.lock();
         let Some(entry) = subs.entries.get_mut(&self.query_id) else {
             return Err(Error::InvalidState("the subscription has already ended".into()));
         };
@@ -195,7 +195,7 @@ impl SubscriptionHandle {
 
 pub(super) fn applied(conn: &DbConnection, query_id: u32) {
     let cb = {
-        let mut subs = lock(&conn.inner().subscriptions);
+        let mut subs = conn.inner().subscriptions.lock();
         let Some(entry) = subs.entries.get_mut(&query_id) else {
             log::warn!("SubscribeMultiApplied for unknown query id {query_id}");
             return;
@@ -216,14 +216,14 @@ pub(super) fn applied(conn: &DbConnection, query_id: u32) {
 }
 
 pub(super) fn unsubscribed(conn: &DbConnection, query_id: u32) {
-    let entry = lock(&conn.inner().subscriptions).entries.remove(&query_id);
+    let entry = conn.inner().subscriptions.lock().entries.remove(&query_id);
     if let Some(cb) = entry.and_then(|e| e.on_ended) {
         cb(&EventContext { conn, event: &Event::UnsubscribeApplied });
     }
 }
 
 pub(super) fn failed(conn: &DbConnection, query_id: u32, error: &str) {
-    let entry = lock(&conn.inner().subscriptions).entries.remove(&query_id);
+    let entry = conn.inner().subscriptions.lock().entries.remove(&query_id);
     let Some(entry) = entry else {
         log::warn!("subscription error for unknown query id {query_id}: {error}");
         return;
@@ -239,7 +239,7 @@ pub(super) fn failed(conn: &DbConnection, query_id: u32, error: &str) {
 /// connection, so they are free again), and marks the ones being unsubscribed as orphaned.
 pub(super) fn resubscribe_all(conn: &DbConnection) {
     let inner = conn.inner();
-    let mut subs = lock(&inner.subscriptions);
+    let mut subs = inner.subscriptions.lock();
     for (&query_id, entry) in subs.entries.iter_mut() {
         match entry.state {
             SubscriptionState::Pending | SubscriptionState::Active => {
@@ -257,13 +257,13 @@ pub(super) fn resubscribe_all(conn: &DbConnection) {
 
 /// True when no renewed subscription is still waiting for its rows.
 pub(super) fn resync_done(conn: &DbConnection) -> bool {
-    !lock(&conn.inner().subscriptions).entries.values().any(|e| e.resyncing)
+    !conn.inner().subscriptions.lock().entries.values().any(|e| e.resyncing)
 }
 
 /// Ends the subscriptions that were being unsubscribed when the connection was lost.
 pub(super) fn end_unsubscribed(conn: &DbConnection) {
     let ended: Vec<Entry> = {
-        let mut subs = lock(&conn.inner().subscriptions);
+        let mut subs = conn.inner().subscriptions.lock();
         let ids: Vec<u32> = subs.entries.iter().filter(|(_, e)| e.orphaned).map(|(id, _)| *id).collect();
         ids.into_iter().filter_map(|id| subs.entries.remove(&id)).collect()
     };
@@ -275,13 +275,13 @@ pub(super) fn end_unsubscribed(conn: &DbConnection) {
 }
 
 pub(super) fn fail_all(conn: &DbConnection, error: &str) {
-    let ids: Vec<u32> = lock(&conn.inner().subscriptions).entries.keys().copied().collect();
+    let ids: Vec<u32> = conn.inner().subscriptions.lock().entries.keys().copied().collect();
     for id in ids {
         failed(conn, id, error);
     }
 }
 
 pub(super) fn end_all(conn: &DbConnection) {
-    let entries: Vec<Entry> = lock(&conn.inner().subscriptions).entries.drain().map(|(_, e)| e).collect();
+    let entries: Vec<Entry> = conn.inner().subscriptions.lock().entries.drain().map(|(_, e)| e).collect();
     drop(entries); // callbacks are dropped on this (the ticking) thread
 }

@@ -1,6 +1,6 @@
 //! Table handles: reading the cache and registering row callbacks for one table.
 
-use super::{lock, read, write, CallbackId, DbConnection, EventContext};
+use super::{CallbackId, DbConnection, EventContext};
 use crate::cache::RowId;
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
@@ -53,7 +53,7 @@ impl TableHandle {
 
     /// Rows currently in the cache (always 0 for an event table).
     pub fn count(&self) -> usize {
-        read(&self.conn.inner().cache).as_ref().map_or(0, |c| c.count(self.table))
+        self.conn.inner().cache.read().as_ref().map_or(0, |c| c.count(self.table))
     }
 
     /// Calls `f` with each cached row's BSATN bytes (shared, not copied). No lock is held while
@@ -66,7 +66,7 @@ impl TableHandle {
 
     /// The cached rows as shared byte buffers (no row bytes are copied).
     pub fn rows(&self) -> Vec<Bytes> {
-        let cache = read(&self.conn.inner().cache);
+        let cache = self.conn.inner().cache.read();
         let Some(cache) = cache.as_ref() else { return Vec::new() };
         cache.rows(self.table).collect()
     }
@@ -75,7 +75,7 @@ impl TableHandle {
     pub fn find(&self, column: &str, value: &[u8]) -> Result<Option<Bytes>> {
         self.not_event_table("unique lookups")?;
         let col = self.column_index(column)?;
-        let mut cache = write(&self.conn.inner().cache);
+        let mut cache = self.conn.inner().cache.write();
         let cache = cache.as_mut().ok_or(Error::Disconnected)?;
         cache.find_unique(self.table, col, value).map_err(Error::InvalidArgument)
     }
@@ -104,14 +104,14 @@ impl TableHandle {
     pub fn btree_scan(&self, index: usize, prefix: &[&[u8]], range: Option<crate::cache::KeyRange>) -> Result<Vec<Bytes>> {
         self.not_event_table("index scans")?;
         let mut ids: Vec<RowId> = Vec::new();
-        let mut cache = write(&self.conn.inner().cache);
+        let mut cache = self.conn.inner().cache.write();
         let cache = cache.as_mut().ok_or(Error::Disconnected)?;
         cache.btree_scan(self.table, index, prefix, range, &mut ids).map_err(Error::InvalidArgument)?;
         Ok(ids.into_iter().map(|id| cache.row(self.table, id)).collect())
     }
 
     pub fn on_insert(&self, f: impl FnMut(&EventContext, &[u8]) + Send + 'static) -> CallbackId {
-        let mut cbs = lock(&self.conn.inner().callbacks);
+        let mut cbs = self.conn.inner().callbacks.lock();
         let id = cbs.next_id();
         cbs.table(self.table).on_insert.add(id, Box::new(f));
         id
@@ -120,7 +120,7 @@ impl TableHandle {
     /// Runs when a row leaves the cache. Event tables have no deletes: an error for them.
     pub fn on_delete(&self, f: impl FnMut(&EventContext, &[u8]) + Send + 'static) -> Result<CallbackId> {
         self.not_event_table("deletes")?;
-        let mut cbs = lock(&self.conn.inner().callbacks);
+        let mut cbs = self.conn.inner().callbacks.lock();
         let id = cbs.next_id();
         cbs.table(self.table).on_delete.add(id, Box::new(f));
         Ok(id)
@@ -133,7 +133,7 @@ impl TableHandle {
         if self.with_def(|d| d.primary_key.is_none()) {
             return Err(Error::InvalidArgument(format!("table `{}` has no primary key, so it has no updates", self.name())));
         }
-        let mut cbs = lock(&self.conn.inner().callbacks);
+        let mut cbs = self.conn.inner().callbacks.lock();
         let id = cbs.next_id();
         cbs.table(self.table).on_update.add(id, Box::new(f));
         Ok(id)
@@ -141,7 +141,7 @@ impl TableHandle {
 
     /// Removes an insert, delete or update callback of this table; returns whether it existed.
     pub fn remove_callback(&self, id: CallbackId) -> bool {
-        let mut cbs = lock(&self.conn.inner().callbacks);
+        let mut cbs = self.conn.inner().callbacks.lock();
         let t = cbs.table(self.table);
         t.on_insert.remove(id) | t.on_delete.remove(id) | t.on_update.remove(id)
     }

@@ -3,9 +3,10 @@
 use super::boundary::{boundary, check, fail, last_error_ptr, result_boundary, stdb_result};
 use super::types::*;
 use crate::credentials::Credentials;
+use parking_lot::RwLock;
 use std::cell::Cell;
 use std::ffi::{c_char, c_void};
-use std::sync::{Once, RwLock};
+use std::sync::Once;
 
 /// The ABI version (defined once, in build/abi_version.txt, which build.rs and the header read too).
 pub(crate) const STDB_ABI_VERSION_NUMBER: u32 = abi::ABI_VERSION;
@@ -210,7 +211,7 @@ impl log::Log for HostLogger {
         if !record.target().starts_with("stdb_client") {
             return;
         }
-        let sink = SINK.read().unwrap_or_else(|p| p.into_inner());
+        let sink = SINK.read();
         if let Some(s) = sink.as_ref() {
             let msg = record.args().to_string();
             let target = record.target();
@@ -260,7 +261,7 @@ pub extern "C" fn stdb_set_logger(
             let _ = log::set_logger(&HostLogger);
         });
         let new = callback.map(|f| Sink { f, user_data: ud });
-        let old = std::mem::replace(&mut *SINK.write().unwrap_or_else(|p| p.into_inner()), new);
+        let old = std::mem::replace(&mut *SINK.write(), new);
         drop(old);
         log::set_max_level(level);
         Ok(())
@@ -290,7 +291,7 @@ pub extern "C" fn stdb_library_shutdown() -> stdb_result {
     result_boundary!({
         refuse_inside_log_callback("stdb_library_shutdown")?;
         check(crate::runtime::shutdown())?;
-        let old = SINK.write().unwrap_or_else(|p| p.into_inner()).take();
+        let old = SINK.write().take();
         drop(old);
         Ok(())
     })
