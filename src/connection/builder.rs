@@ -1,6 +1,6 @@
 //! `DbConnectionBuilder`: where to connect, as whom, and the connection-level callbacks.
 
-use super::transport::{self, Compression, Config, ReconnectPolicy};
+use super::transport::{self, random_connection_id, Compression, Config, ReconnectPolicy};
 use super::{DbConnection, Inner};
 use crate::error::{Error, Result};
 use crate::protocol::Protocol;
@@ -244,13 +244,4 @@ fn split_uri(uri: &str) -> Result<(String, String)> {
         return Err(Error::InvalidArgument(format!("`{uri}` is not a valid host address")));
     }
     Ok((format!("{ws}://{rest}"), format!("{http}://{rest}")))
-}
-
-pub(super) fn random_connection_id() -> ConnectionId {
-    loop {
-        let id: u128 = rand::random();
-        if id != 0 {
-            return ConnectionId::from_u128(id);
-        }
-    }
 }
