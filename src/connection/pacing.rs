@@ -203,7 +203,7 @@ impl DbConnection {
             log::error!("applying a large message in the background failed; some of its rows are missing");
             return self.apply_rows(&light);
         };
-        let mut pool = std::mem::take(&mut *self.inner.diffs.lock());
+        let mut pool = std::mem::take(&mut self.inner.tick.lock().diffs);
         let mut replaced = Vec::with_capacity(staged.tables.len());
         let mut by_table: Vec<(usize, TableDiff)> = Vec::with_capacity(order.len());
         {
@@ -237,7 +237,7 @@ impl DbConnection {
                 }
             }
         }
-        *self.inner.diffs.lock() = pool;
+        self.inner.tick.lock().diffs = pool;
         diffs
     }
 
@@ -302,7 +302,8 @@ impl DbConnection {
             crate::runtime::handle().spawn_blocking(move || drop(diffs));
             return;
         }
-        let mut pool = self.inner.diffs.lock();
+        let mut tick = self.inner.tick.lock();
+        let pool = &mut tick.diffs;
         for mut d in diffs {
             d.inserts.clear();
             d.deletes.clear();
