@@ -17,6 +17,7 @@ pub struct stdb_connection_builder {
 impl Handle for stdb_connection_builder {
     type Rust = DbConnectionBuilder;
 }
+impl OwnedHandle for stdb_connection_builder {}
 
 /// Called once the server has accepted the connection. `token` is UTF-8, not NUL-terminated;
 /// all pointers are valid during the call only.
@@ -273,7 +274,7 @@ pub extern "C" fn stdb_connection_builder_on_reconnect(
 ) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         edit_builder(builder, |b| {
             Ok(b.on_reconnect(move |conn, identity, cid| {
                 let identity: stdb_identity = identity.into();
@@ -296,7 +297,7 @@ pub extern "C" fn stdb_connection_builder_on_connect(
 ) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         edit_builder(builder, |b| {
             Ok(b.on_connect(move |conn, identity, token, cid| {
                 let identity: stdb_identity = identity.into();
@@ -318,7 +319,7 @@ pub extern "C" fn stdb_connection_builder_on_connect_error(
 ) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         edit_builder(builder, |b| {
             Ok(b.on_connect_error(move |conn, e| {
                 let (kind, status) = match e {
@@ -353,7 +354,7 @@ pub extern "C" fn stdb_connection_builder_on_disconnect(
 ) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         edit_builder(builder, |b| {
             Ok(b.on_disconnect(move |conn, e| {
                 let message = e.map(|e| e.to_string());

@@ -16,9 +16,12 @@ pub struct stdb_connection {
 impl Handle for stdb_connection {
     type Rust = DbConnection;
 }
+/// Owned by whoever built it; lent to every callback of the connection.
+impl OwnedHandle for stdb_connection {}
+impl LentHandle for stdb_connection {}
 
 pub(crate) fn conn_ptr(c: &DbConnection) -> *const stdb_connection {
-    c as *const DbConnection as *const stdb_connection
+    lend::<stdb_connection>(c)
 }
 
 /// Called with the result of a one-off query: on success `error` is NULL and `rows` holds the
@@ -53,6 +56,21 @@ pub(crate) fn check_can_register(c: &DbConnection) -> Result<(), stdb_result> {
     } else {
         Err(fail(stdb_result::STDB_ERR_DISCONNECTED, "the connection has ended: a callback registered now would never run"))
     }
+}
+
+/// Every callback registration that returns an id ends the same way: refused on an ended
+/// connection (the callback would never run), else registered and its id reported in `*out_id`
+/// (which may be NULL).
+pub(crate) fn register_callback(
+    c: &DbConnection,
+    out_id: *mut u64,
+    register: impl FnOnce() -> Result<u64, stdb_result>,
+) -> Result<(), stdb_result> {
+    check_can_register(c)?;
+    let id = register()?;
+    // SAFETY: NULL or writable, per the header of every registration.
+    unsafe { write_opt(out_id, id) };
+    Ok(())
 }
 
 pub(crate) fn conn_clone(conn: *const stdb_connection) -> Result<DbConnection, stdb_result> {
@@ -101,14 +119,10 @@ pub extern "C" fn stdb_frame_tick_budget(
         let max = if max_messages == 0 { usize::MAX } else { max_messages as usize };
         let time = (max_micros != 0).then(|| Duration::from_micros(max_micros));
         let report = check(conn_clone(conn)?.frame_tick_budget(max, time))?;
-        if !out.is_null() {
-            let r = stdb_tick_report {
-                processed: report.processed as u32,
-                remaining: report.remaining.min(u32::MAX as usize) as u32,
-            };
-            // SAFETY: non-null, and writable per the header.
-            unsafe { out.write(r) };
-        }
+        let r =
+            stdb_tick_report { processed: report.processed as u32, remaining: report.remaining.min(u32::MAX as usize) as u32 };
+        // SAFETY: NULL or writable, per the header.
+        unsafe { write_opt(out, r) };
         Ok(())
     })
 }
@@ -118,10 +132,8 @@ pub extern "C" fn stdb_frame_tick_budget(
 pub extern "C" fn stdb_advance_one_message(conn: *const stdb_connection, processed: *mut bool) -> stdb_result {
     result_boundary!({
         let did = check(conn_clone(conn)?.advance_one_message())?;
-        if !processed.is_null() {
-            // SAFETY: non-null, writable per the header.
-            unsafe { processed.write(did) };
-        }
+        // SAFETY: NULL or writable, per the header.
+        unsafe { write_opt(processed, did) };
         Ok(())
     })
 }
@@ -223,7 +235,7 @@ pub extern "C" fn stdb_connection_one_off_query(
         let c = conn_clone(conn)?;
         // SAFETY: pointer + length, per the header.
         let sql = unsafe { str_arg(sql, sql_len, "sql")? };
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         check(c.one_off_query(sql, move |conn, result| match result {
             Ok(tables) => {
                 let rows = RowListOwned::from_tables(&tables);

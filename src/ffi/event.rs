@@ -1,7 +1,7 @@
 //! Events as C sees them: what caused a callback, and a reducer run's metadata.
 
 use super::boundary::boundary;
-use super::types::{stdb_bytes, stdb_connection_id, stdb_identity};
+use super::types::{lend, lent, stdb_bytes, stdb_connection_id, stdb_identity, Handle, LentHandle};
 use crate::event::{Event, ReducerEvent, Status};
 
 /// Why a callback runs. Borrowed: valid only during the callback it is passed to.
@@ -14,12 +14,21 @@ pub struct stdb_reducer_event {
     _private: [u8; 0],
 }
 
+impl Handle for stdb_event {
+    type Rust = Event;
+}
+impl LentHandle for stdb_event {}
+impl Handle for stdb_reducer_event {
+    type Rust = ReducerEvent;
+}
+impl LentHandle for stdb_reducer_event {}
+
 pub(crate) fn event_ptr(e: &Event) -> *const stdb_event {
-    e as *const Event as *const stdb_event
+    lend::<stdb_event>(e)
 }
 
 pub(crate) fn reducer_event_ptr(r: &ReducerEvent) -> *const stdb_reducer_event {
-    r as *const ReducerEvent as *const stdb_reducer_event
+    lend::<stdb_reducer_event>(r)
 }
 
 /// Kinds of `stdb_event` (values of `stdb_event_kind`).
@@ -73,12 +82,8 @@ fn view(b: &[u8]) -> stdb_bytes {
 #[no_mangle]
 pub extern "C" fn stdb_event_kind(event: *const stdb_event) -> i32 {
     boundary!(-1, {
-        if event.is_null() {
-            return -1;
-        }
-        // SAFETY: non-null `stdb_event` pointers are only created by `event_ptr` from an `Event`
-        // that outlives the callback they are passed to.
-        let e = unsafe { &*(event as *const Event) };
+        // SAFETY: NULL or lent to the callback now running (`event_ptr` / `reducer_event_ptr`).
+        let Some(e) = (unsafe { lent(event) }) else { return -1 };
         match e {
             Event::Reducer(_) => STDB_EVENT_REDUCER,
             Event::SubscribeApplied => STDB_EVENT_SUBSCRIBE_APPLIED,
@@ -97,11 +102,8 @@ pub extern "C" fn stdb_event_kind(event: *const stdb_event) -> i32 {
 #[no_mangle]
 pub extern "C" fn stdb_event_reducer(event: *const stdb_event) -> *const stdb_reducer_event {
     boundary!(std::ptr::null(), {
-        if event.is_null() {
-            return std::ptr::null();
-        }
-        // SAFETY: as in `stdb_event_kind`.
-        let e = unsafe { &*(event as *const Event) };
+        // SAFETY: NULL or lent to the callback now running (`event_ptr` / `reducer_event_ptr`).
+        let Some(e) = (unsafe { lent(event) }) else { return std::ptr::null() };
         e.reducer_event().map_or(std::ptr::null(), reducer_event_ptr)
     })
 }
@@ -113,12 +115,11 @@ pub extern "C" fn stdb_event_reducer(event: *const stdb_event) -> *const stdb_re
 #[no_mangle]
 pub extern "C" fn stdb_reducer_event_info(reducer: *const stdb_reducer_event, out: *mut stdb_reducer_info) -> bool {
     boundary!(false, {
-        if reducer.is_null() || out.is_null() {
+        if out.is_null() {
             return false;
         }
-        // SAFETY: non-null `stdb_reducer_event` pointers come from `reducer_event_ptr` and live
-        // for the callback.
-        let r = unsafe { &*(reducer as *const ReducerEvent) };
+        // SAFETY: NULL or lent to the callback now running (`reducer_event_ptr`).
+        let Some(r) = (unsafe { lent(reducer) }) else { return false };
         let (status, error_message) = match &r.status {
             Status::Committed => (STDB_STATUS_COMMITTED, view(&[])),
             Status::Failed(m) => (STDB_STATUS_FAILED, view(m.as_bytes())),
@@ -154,11 +155,11 @@ pub extern "C" fn stdb_reducer_event_info(reducer: *const stdb_reducer_event, ou
 #[no_mangle]
 pub extern "C" fn stdb_reducer_event_return_value(reducer: *const stdb_reducer_event, out: *mut stdb_bytes) -> bool {
     boundary!(false, {
-        if reducer.is_null() || out.is_null() {
+        if out.is_null() {
             return false;
         }
-        // SAFETY: as in `stdb_reducer_event_info`.
-        let r = unsafe { &*(reducer as *const ReducerEvent) };
+        // SAFETY: NULL or lent to the callback now running (`reducer_event_ptr`).
+        let Some(r) = (unsafe { lent(reducer) }) else { return false };
         let Some(value) = &r.return_value else { return false };
         // SAFETY: `out` is non-null and the caller promises it is writable.
         unsafe { out.write(view(value)) };
@@ -171,13 +172,11 @@ pub extern "C" fn stdb_reducer_event_return_value(reducer: *const stdb_reducer_e
 #[no_mangle]
 pub extern "C" fn stdb_event_error(event: *const stdb_event) -> stdb_bytes {
     boundary!(view(&[]), {
-        if event.is_null() {
-            return view(&[]);
-        }
-        // SAFETY: as in `stdb_event_kind`.
-        match unsafe { &*(event as *const Event) } {
-            Event::SubscribeError(m) => view(m.as_bytes()),
-            _ => view(&[]),
+        // SAFETY: NULL or lent to the callback now running (`event_ptr`).
+        match unsafe { lent(event) } {
+            None => view(&[]),
+            Some(Event::SubscribeError(m)) => view(m.as_bytes()),
+            Some(_) => view(&[]),
         }
     })
 }

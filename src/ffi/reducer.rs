@@ -1,7 +1,7 @@
 //! Calling into the module: reducers (with per-reducer and per-call callbacks) and procedures.
 
 use super::boundary::{check, fail, result_boundary, stdb_result};
-use super::connection::{check_can_register, conn_clone, conn_ptr, stdb_connection};
+use super::connection::{conn_clone, conn_ptr, register_callback, stdb_connection};
 use super::event::{event_ptr, reducer_event_ptr, stdb_event, stdb_reducer_event};
 use super::types::*;
 use crate::protocol::CallReducerFlags;
@@ -45,10 +45,8 @@ pub extern "C" fn stdb_connection_call_reducer(
         let args = unsafe { bytes_arg(args, args_len, "args")? };
         let flags = call_flags(flags)?;
         let id = check(c.call_reducer(name, args, flags))?;
-        if !out_request_id.is_null() {
-            // SAFETY: non-null, writable per the header.
-            unsafe { out_request_id.write(id) };
-        }
+        // SAFETY: NULL or writable, per the header.
+        unsafe { write_opt(out_request_id, id) };
         Ok(())
     })
 }
@@ -96,7 +94,7 @@ pub extern "C" fn stdb_connection_call_reducer_then(
         // SAFETY: as above.
         let args = unsafe { bytes_arg(args, args_len, "args")? };
         let flags = call_flags(flags)?;
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         let id = check(c.call_reducer_then(name, args, flags, move |ctx, outcome| match outcome {
             // SAFETY: a C function pointer the caller registered; every pointer is valid for the call.
             Ok(r) => unsafe { cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), reducer_event_ptr(r), std::ptr::null(), 0) },
@@ -105,10 +103,8 @@ pub extern "C" fn stdb_connection_call_reducer_then(
                 cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), std::ptr::null(), why.as_ptr() as *const c_char, why.len())
             },
         }))?;
-        if !out_request_id.is_null() {
-            // SAFETY: non-null, writable per the header.
-            unsafe { out_request_id.write(id) };
-        }
+        // SAFETY: NULL or writable, per the header.
+        unsafe { write_opt(out_request_id, id) };
         Ok(())
     })
 }
@@ -151,14 +147,8 @@ pub extern "C" fn stdb_connection_on_reducer(
         let c = conn_clone(conn)?;
         // SAFETY: pointer + length, per the header.
         let name = unsafe { str_arg(reducer, reducer_len, "reducer name")? };
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
-        check_can_register(&c)?;
-        let id = check(c.on_reducer(name, reducer_closure(cb, ud)))?;
-        if !out_id.is_null() {
-            // SAFETY: non-null, writable per the header.
-            unsafe { out_id.write(id) };
-        }
-        Ok(())
+        let cb = required(callback, "callback")?;
+        register_callback(&c, out_id, || check(c.on_reducer(name, reducer_closure(cb, ud))))
     })
 }
 
@@ -174,14 +164,8 @@ pub extern "C" fn stdb_connection_on_any_reducer(
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
         let c = conn_clone(conn)?;
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
-        check_can_register(&c)?;
-        let id = c.on_any_reducer(reducer_closure(cb, ud));
-        if !out_id.is_null() {
-            // SAFETY: non-null, writable per the header.
-            unsafe { out_id.write(id) };
-        }
-        Ok(())
+        let cb = required(callback, "callback")?;
+        register_callback(&c, out_id, || Ok(c.on_any_reducer(reducer_closure(cb, ud))))
     })
 }
 
@@ -240,7 +224,7 @@ pub extern "C" fn stdb_connection_call_procedure(
         let name = unsafe { str_arg(name, name_len, "procedure name")? };
         // SAFETY: as above.
         let args = unsafe { bytes_arg(args, args_len, "args")? };
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         let id = check(c.call_procedure(name, args, move |conn, outcome| {
             let micros = outcome.host_duration.to_micros();
             match &outcome.result {
@@ -252,10 +236,8 @@ pub extern "C" fn stdb_connection_call_procedure(
                 },
             }
         }))?;
-        if !out_request_id.is_null() {
-            // SAFETY: non-null, writable per the header.
-            unsafe { out_request_id.write(id) };
-        }
+        // SAFETY: NULL or writable, per the header.
+        unsafe { write_opt(out_request_id, id) };
         Ok(())
     })
 }

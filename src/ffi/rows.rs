@@ -1,7 +1,7 @@
 //! Row lists handed to C: results of index scans and one-off queries.
 
 use super::boundary::{boundary, fail, result_boundary, stdb_result};
-use super::types::{borrow, take, Handle};
+use super::types::{borrow, lend, take, Handle, LentHandle, OwnedHandle};
 use crate::protocol::RowList;
 use bytes::Bytes;
 
@@ -20,6 +20,9 @@ pub(crate) struct RowListOwned {
 impl Handle for stdb_row_list {
     type Rust = RowListOwned;
 }
+/// Owned when a lookup returns it; lent to a one-off query's callback.
+impl OwnedHandle for stdb_row_list {}
+impl LentHandle for stdb_row_list {}
 
 impl RowListOwned {
     pub fn from_tables(tables: &[(String, RowList)]) -> RowListOwned {
@@ -31,7 +34,7 @@ impl RowListOwned {
     }
 
     pub fn as_ptr(&self) -> *const stdb_row_list {
-        self as *const RowListOwned as *const stdb_row_list
+        lend::<stdb_row_list>(self)
     }
 }
 

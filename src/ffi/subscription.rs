@@ -15,6 +15,7 @@ impl Handle for stdb_subscription_builder {
     // `None` only transiently, while a setter rebuilds it.
     type Rust = Option<SubscriptionBuilder>;
 }
+impl OwnedHandle for stdb_subscription_builder {}
 
 /// A subscription. Owned: release with `stdb_subscription_free` (which does not unsubscribe).
 pub struct stdb_subscription {
@@ -23,6 +24,7 @@ pub struct stdb_subscription {
 impl Handle for stdb_subscription {
     type Rust = SubscriptionHandle;
 }
+impl OwnedHandle for stdb_subscription {}
 
 /// Called when a subscription is applied (or, for `unsubscribe_then`, removed).
 pub type stdb_subscription_fn =
@@ -74,7 +76,7 @@ pub extern "C" fn stdb_subscription_builder_on_applied(
 ) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         edit(builder, |b| {
             b.on_applied(move |ctx| {
                 // SAFETY: the caller's function pointer; pointers valid for the call.
@@ -94,7 +96,7 @@ pub extern "C" fn stdb_subscription_builder_on_error(
 ) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         edit(builder, |b| {
             b.on_error(move |ctx, message| {
                 // SAFETY: the caller's function pointer; pointers valid for the call.
@@ -116,20 +118,11 @@ pub extern "C" fn stdb_subscription_builder_subscribe(
     result_boundary!({
         // SAFETY: NULL or a live builder the caller gives up here.
         let b = unsafe { take(builder) }.and_then(|b| *b).ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "builder is NULL"))?;
-        if out.is_null() || (queries.is_null() && count != 0) {
-            return Err(fail(stdb_result::STDB_ERR_NULL, "queries or out is NULL"));
+        if out.is_null() {
+            return Err(fail(stdb_result::STDB_ERR_NULL, "output pointer out is NULL"));
         }
-        let views: &[stdb_bytes] = if count == 0 {
-            &[]
-        } else {
-            // SAFETY: non-null with `count` elements, per the header.
-            unsafe { std::slice::from_raw_parts(queries, count) }
-        };
-        let mut qs = Vec::with_capacity(count);
-        for v in views {
-            // SAFETY: pointer + length views, per the header.
-            qs.push(unsafe { str_arg(v.data as *const c_char, v.len, "query")? });
-        }
+        // SAFETY: `count` string views, per the header.
+        let qs = unsafe { str_list_arg(queries, count, "query")? };
         let handle = check(b.subscribe(&qs))?;
         // SAFETY: non-null, writable per the header.
         unsafe { write_out(out, into_handle::<stdb_subscription>(handle), "out") }
@@ -177,7 +170,7 @@ pub extern "C" fn stdb_subscription_unsubscribe_then(
 ) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         check(sub(s)?.unsubscribe_then(move |ctx| {
             // SAFETY: the caller's function pointer; pointers valid for the call.
             unsafe { cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event)) }

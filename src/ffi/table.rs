@@ -16,6 +16,7 @@ pub struct stdb_table {
 impl Handle for stdb_table {
     type Rust = TableHandle;
 }
+impl OwnedHandle for stdb_table {}
 
 /// Called for each row of a table; return false to stop. `row` is borrowed for the call.
 pub type stdb_row_visitor = Option<unsafe extern "C" fn(user_data: *mut c_void, row: *const u8, row_len: usize) -> bool>;
@@ -188,20 +189,8 @@ pub extern "C" fn stdb_table_btree_scan(
         if out.is_null() {
             return Err(fail(stdb_result::STDB_ERR_NULL, "output pointer out is NULL"));
         }
-        if prefix.is_null() && prefix_len != 0 {
-            return Err(fail(stdb_result::STDB_ERR_NULL, "prefix is NULL with a non-zero length"));
-        }
-        let views: &[stdb_bytes] = if prefix_len == 0 {
-            &[]
-        } else {
-            // SAFETY: non-null with `prefix_len` elements, per the header.
-            unsafe { std::slice::from_raw_parts(prefix, prefix_len) }
-        };
-        let mut values = Vec::with_capacity(views.len());
-        for v in views {
-            // SAFETY: each view is pointer + length, per the header.
-            values.push(unsafe { bytes_arg(v.data, v.len, "prefix value")? });
-        }
+        // SAFETY: `prefix_len` byte views, per the header.
+        let values = unsafe { bytes_list_arg(prefix, prefix_len, "prefix value")? };
         let read_bound = |b: *const stdb_bound| -> Result<Bound<&[u8]>, stdb_result> {
             if b.is_null() {
                 return Ok(Bound::Unbounded);
@@ -231,13 +220,7 @@ fn register(
     f: impl FnOnce(&TableHandle) -> Result<u64, stdb_result>,
 ) -> Result<(), stdb_result> {
     let t = table(t)?;
-    super::connection::check_can_register(t.connection())?;
-    let id = f(t)?;
-    if !out_id.is_null() {
-        // SAFETY: non-null, writable per the header.
-        unsafe { out_id.write(id) };
-    }
-    Ok(())
+    super::connection::register_callback(t.connection(), out_id, || f(t))
 }
 
 /// Which row callback list `register_row_fn` adds to.
@@ -253,7 +236,7 @@ fn register_row_fn(
     ud: UserData,
     out_id: *mut u64,
 ) -> Result<(), stdb_result> {
-    let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+    let cb = required(callback, "callback")?;
     let f = move |ctx: &crate::EventContext, row: &[u8]| {
         // SAFETY: the caller's function pointer; pointers valid for the call.
         unsafe { cb(ud.ptr(), conn_ptr(ctx.conn), event_ptr(ctx.event), row.as_ptr(), row.len()) }
@@ -304,7 +287,7 @@ pub extern "C" fn stdb_table_on_update(
 ) -> stdb_result {
     result_boundary!({
         let ud = UserData::new(user_data, free_user_data);
-        let cb = callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, "callback is NULL"))?;
+        let cb = required(callback, "callback")?;
         register(t, out_id, |t| {
             check(t.on_update(move |ctx, old, new| {
                 // SAFETY: the caller's function pointer; pointers valid for the call.

@@ -117,7 +117,7 @@ pub(crate) unsafe fn str_arg<'a>(data: *const std::ffi::c_char, len: usize, what
     std::str::from_utf8(bytes).map_err(|e| fail(stdb_result::STDB_ERR_INVALID_UTF8, format!("{what} is not valid UTF-8: {e}")))
 }
 
-/// Writes `value` to an output pointer, failing on NULL.
+/// Writes `value` to a required output pointer, failing on NULL.
 ///
 /// # Safety
 /// `out` must be NULL or valid for a write of `T`.
@@ -130,29 +130,116 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T, what: &str) -> Result<(
     Ok(())
 }
 
-/// Opaque handle types: each C handle type names the Rust value it boxes.
+/// Writes `value` to an optional output pointer: NULL means the caller does not want it.
+///
+/// # Safety
+/// `out` must be NULL or valid for a write of `T`.
+pub(crate) unsafe fn write_opt<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: non-null and, per the caller, writable.
+        unsafe { out.write(value) };
+    }
+}
+
+/// A required callback argument (C function pointers arrive as `Option`).
+pub(crate) fn required<F>(callback: Option<F>, what: &str) -> Result<F, stdb_result> {
+    callback.ok_or_else(|| fail(stdb_result::STDB_ERR_NULL, format!("{what} is NULL")))
+}
+
+/// Reads an array of `count` byte views; `(NULL, 0)` is the empty array.
+///
+/// # Safety
+/// `views` must be NULL or point to `count` readable `stdb_bytes`, valid for `'a`.
+unsafe fn views_arg<'a>(views: *const stdb_bytes, count: usize, what: &str) -> Result<&'a [stdb_bytes], stdb_result> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if views.is_null() {
+        return Err(fail(stdb_result::STDB_ERR_NULL, format!("the array of {what}s is NULL with length {count}")));
+    }
+    // SAFETY: non-null with `count` elements, per the caller.
+    Ok(unsafe { std::slice::from_raw_parts(views, count) })
+}
+
+/// Reads an array of byte-string arguments, each a view as [`bytes_arg`] reads it.
+///
+/// # Safety
+/// As for [`views_arg`], and each view as for [`bytes_arg`].
+pub(crate) unsafe fn bytes_list_arg<'a>(
+    views: *const stdb_bytes,
+    count: usize,
+    what: &str,
+) -> Result<Vec<&'a [u8]>, stdb_result> {
+    // SAFETY: forwarded from the caller's promise.
+    let views = unsafe { views_arg(views, count, what)? };
+    // SAFETY: each view is pointer + length, per the caller.
+    views.iter().map(|v| unsafe { bytes_arg(v.data, v.len, what) }).collect()
+}
+
+/// Reads an array of UTF-8 string arguments, each a view as [`str_arg`] reads it.
+///
+/// # Safety
+/// As for [`bytes_list_arg`].
+pub(crate) unsafe fn str_list_arg<'a>(views: *const stdb_bytes, count: usize, what: &str) -> Result<Vec<&'a str>, stdb_result> {
+    // SAFETY: forwarded from the caller's promise.
+    let views = unsafe { views_arg(views, count, what)? };
+    // SAFETY: each view is pointer + length, per the caller.
+    views.iter().map(|v| unsafe { str_arg(v.data as *const std::ffi::c_char, v.len, what) }).collect()
+}
+
+// ---- handles ------------------------------------------------------------------------------------
+//
+// Each opaque C handle type names the Rust value behind it, and how the caller holds it (the
+// idea of rustls-ffi's `Castable`): an *owned* handle is a `Box` the caller releases with the
+// type's `_free`; a *lent* handle points at a value the library owns and is valid only during the
+// callback it is passed to. A type may be both (a connection is owned by whoever built it and lent
+// to callbacks). Making and releasing a handle go only through these functions.
+
+/// An opaque C handle type and the Rust value behind it.
 pub(crate) trait Handle {
     type Rust;
 }
 
-pub(crate) fn into_handle<H: Handle>(value: H::Rust) -> *mut H {
+/// Handles the caller owns: made by [`into_handle`], released by [`take`].
+pub(crate) trait OwnedHandle: Handle {}
+
+/// Handles the library lends to a callback: made by [`lend`], never freed by the caller.
+pub(crate) trait LentHandle: Handle {}
+
+pub(crate) fn into_handle<H: OwnedHandle>(value: H::Rust) -> *mut H {
     Box::into_raw(Box::new(value)) as *mut H
 }
 
-/// Borrows a handle.
+/// A handle to `value` for the duration of a callback.
+pub(crate) fn lend<H: LentHandle>(value: &H::Rust) -> *const H {
+    value as *const H::Rust as *const H
+}
+
+/// Borrows a handle, owned or lent.
 ///
 /// # Safety
-/// `ptr` must be NULL or a live pointer returned by `into_handle::<H>` and not yet freed.
+/// `ptr` must be NULL or a live pointer made by `into_handle::<H>` (not yet freed) or by
+/// `lend::<H>` (during the callback it was passed to).
 pub(crate) unsafe fn borrow<'a, H: Handle>(ptr: *const H, what: &str) -> Result<&'a H::Rust, stdb_result> {
     if ptr.is_null() {
         return Err(fail(stdb_result::STDB_ERR_NULL, format!("{what} is NULL")));
     }
-    // SAFETY: per the contract above, `ptr` came from `Box<H::Rust>` and is live.
+    // SAFETY: per the contract above, `ptr` points at a live `H::Rust`.
     Ok(unsafe { &*(ptr as *const H::Rust) })
 }
 
-/// Mutably borrows a handle. Same contract as [`borrow`], plus no other borrow may be live.
-pub(crate) unsafe fn borrow_mut<'a, H: Handle>(ptr: *mut H, what: &str) -> Result<&'a mut H::Rust, stdb_result> {
+/// A lent handle, or `None` for NULL: for the accessors that answer NULL with a neutral value
+/// rather than an error.
+///
+/// # Safety
+/// `ptr` must be NULL or made by `lend::<H>` and passed to the callback now running.
+pub(crate) unsafe fn lent<'a, H: LentHandle>(ptr: *const H) -> Option<&'a H::Rust> {
+    // SAFETY: per the contract, a non-null `ptr` points at the lent value, live for the callback.
+    (!ptr.is_null()).then(|| unsafe { &*(ptr as *const H::Rust) })
+}
+
+/// Mutably borrows an owned handle. Same contract as [`borrow`], plus no other borrow may be live.
+pub(crate) unsafe fn borrow_mut<'a, H: OwnedHandle>(ptr: *mut H, what: &str) -> Result<&'a mut H::Rust, stdb_result> {
     if ptr.is_null() {
         return Err(fail(stdb_result::STDB_ERR_NULL, format!("{what} is NULL")));
     }
@@ -160,11 +247,11 @@ pub(crate) unsafe fn borrow_mut<'a, H: Handle>(ptr: *mut H, what: &str) -> Resul
     Ok(unsafe { &mut *(ptr as *mut H::Rust) })
 }
 
-/// Takes ownership back from a handle (NULL gives `None`).
+/// Takes ownership back from an owned handle (NULL gives `None`).
 ///
 /// # Safety
 /// `ptr` must be NULL or a live pointer returned by `into_handle::<H>`; it is invalid afterwards.
-pub(crate) unsafe fn take<H: Handle>(ptr: *mut H) -> Option<Box<H::Rust>> {
+pub(crate) unsafe fn take<H: OwnedHandle>(ptr: *mut H) -> Option<Box<H::Rust>> {
     if ptr.is_null() {
         None
     } else {
