@@ -149,7 +149,7 @@ fn main() {
         let header = std::fs::read_to_string(root().join("include/stdb_client.h")).unwrap();
         // The program and the helpers it includes.
         let program = std::fs::read_to_string(root().join("tests/c/api_coverage.c")).unwrap()
-            + &std::fs::read_to_string(root().join("tests/c/testlib.h")).unwrap();
+            + &std::fs::read_to_string(root().join("tests/c/ctest.h")).unwrap();
         let missing: Vec<String> = header
             .match_indices("stdb_")
             .filter_map(|(i, _)| {

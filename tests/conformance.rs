@@ -186,7 +186,7 @@ fn build(p: &Program) -> Result<PathBuf, String> {
     let exe = work_dir().join(format!("{}-{}", p.name, harness::current().suffix()));
     let mut cc = Command::new("nice");
     cc.arg("cc").args(CFLAGS).args(WARN).args(SANITIZE);
-    cc.arg("-I").arg(gen_dir()).arg("-I").arg(root().join("include")).arg("-I").arg(root().join("tests/conformance"));
+    cc.arg("-I").arg(gen_dir()).arg("-I").arg(root().join("include")).arg("-I").arg(root().join("tests/c"));
     cc.arg(&p.source).arg(&obj);
     cc.arg("-L").arg(work_dir()).arg("-lstdb_client").arg("-lpthread").arg(format!("-Wl,-rpath,{}", work_dir().display()));
     cc.arg("-o").arg(&exe);

@@ -3,7 +3,7 @@
  * module) and checks what comes back. tests/c_programs.rs checks that every exported function
  * name appears in this file.
  */
-#include "testlib.h"
+#include "ctest.h"
 
 typedef struct {
     int applied, errored, unsubscribed;
@@ -169,10 +169,10 @@ static void on_threaded_insert(void *ud, const stdb_connection *c, const stdb_ev
 }
 
 int main(void) {
-    const char *db = env_or_die("STDB_DATABASE");
-    const char *uri = env_or_die("STDB_URI");
+    const char *db = ct_env("STDB_DATABASE");
+    const char *uri = ct_env("STDB_URI");
     state_t s;
-    conn_state_t cs;
+    ct_conn cs;
     stdb_connection *conn;
     stdb_table *pk, *scores;
     stdb_subscription *sub = NULL, *bad = NULL, *all = NULL;
@@ -182,7 +182,7 @@ int main(void) {
     char hex[65], cid_hex[33];
     int visited = 0;
     memset(&s, 0, sizeof s);
-    memset(&cs, 0, sizeof cs);
+    cs = ct_conn_init();
 
     /* Version and logging. */
     CHECK(strcmp(stdb_version(), STDB_VERSION_STRING) == 0);
@@ -221,7 +221,7 @@ int main(void) {
         stdb_connection_builder_free(b);
     }
 
-    conn = connect_db(db, &cs);
+    conn = ct_connect_to(db, &cs);
     CHECK(stdb_connection_is_active(conn));
     {
         /* The newest protocol both sides speak: v3 on a 2.x server, v1 on a 1.x server. */
@@ -294,7 +294,7 @@ int main(void) {
         CHECK_OK(stdb_subscription_builder_subscribe(sb, q, 2, &sub));
     }
     CHECK(stdb_subscription_state(sub) == STDB_SUBSCRIPTION_PENDING);
-    tick_until(conn, &s.applied);
+    ct_tick_until(conn, &s.applied);
     CHECK(stdb_subscription_state(sub) == STDB_SUBSCRIPTION_ACTIVE);
 
     sb = stdb_subscription_builder_new(conn);
@@ -303,33 +303,33 @@ int main(void) {
         stdb_bytes q = {(const uint8_t *)"SELECT * FROM nope", 18};
         CHECK_OK(stdb_subscription_builder_subscribe(sb, &q, 1, &bad));
     }
-    tick_until(conn, &s.errored);
+    ct_tick_until(conn, &s.errored);
     CHECK(stdb_subscription_state(bad) == STDB_SUBSCRIPTION_ENDED);
     stdb_subscription_free(bad);
 
     /* Reducers: insert, update, delete; a failure. */
     a.len = 0; args_u32(&a, 1); args_i32(&a, 10);
-    call_reducer(conn, "insert_pk_u32", &a);
+    ct_call_reducer(conn, "insert_pk_u32", &a);
     a.len = 0; args_u32(&a, 2); args_i32(&a, 20);
     {
         uint32_t req = 0;
         CHECK_OK(stdb_connection_call_reducer(conn, S("insert_pk_u32"), a.data, a.len, STDB_CALL_FULL_UPDATE, &req));
         CHECK(req > 0);
     }
-    tick_until_count(conn, &s.inserts, 2);
+    ct_tick_until_count(conn, &s.inserts, 2);
     CHECK(s.inserts == 2);
     CHECK(s.last_event_kind == STDB_EVENT_REDUCER);
     CHECK(s.reducer_calls == 2);
     a.len = 0; args_u32(&a, 1); args_i32(&a, 11);
-    call_reducer(conn, "update_pk_u32", &a);
-    tick_until(conn, &s.updates);
+    ct_call_reducer(conn, "update_pk_u32", &a);
+    ct_tick_until(conn, &s.updates);
     a.len = 0; args_u32(&a, 2);
-    call_reducer(conn, "delete_pk_u32", &a);
-    tick_until(conn, &s.deletes);
+    ct_call_reducer(conn, "delete_pk_u32", &a);
+    ct_tick_until(conn, &s.deletes);
     CHECK(s.inserts == 2 && s.updates == 1 && s.deletes == 1);
     a.len = 0; args_str(&a, "bad things");
-    call_reducer(conn, "fail", &a);
-    tick_until(conn, &s.failed_seen);
+    ct_call_reducer(conn, "fail", &a);
+    ct_tick_until(conn, &s.failed_seen);
     CHECK(strcmp(s.fail_message, "bad things") == 0);
     /* Per-call outcomes: a success and a failure, each to its own callback, user data freed once. */
     {
@@ -342,12 +342,12 @@ int main(void) {
         a.len = 0; args_str(&a, "oops");
         CHECK_OK(stdb_connection_call_reducer_then(conn, S("fail"), a.data, a.len, STDB_CALL_FULL_UPDATE, on_then, &s,
                                                    count_free, NULL));
-        tick_until(conn, &s.then_committed);
-        tick_until(conn, &s.then_failed);
+        ct_tick_until(conn, &s.then_committed);
+        ct_tick_until(conn, &s.then_failed);
         CHECK(s.freed == freed + 2);
         a.len = 0; args_u32(&a, 3);
-        call_reducer(conn, "delete_pk_u32", &a);
-        tick_until_count(conn, &s.deletes, 2);
+        ct_call_reducer(conn, "delete_pk_u32", &a);
+        ct_tick_until_count(conn, &s.deletes, 2);
     }
 
     /* Cache reads: count, iterate, find (pk_u32's primary key is unique), btree. */
@@ -372,9 +372,9 @@ int main(void) {
         stdb_bound lo, hi;
         for (i = 0; i < 10; i++) {
             a.len = 0; args_u32(&a, (uint32_t)i); args_str(&a, "p"); args_i64(&a, i * 10);
-            call_reducer(conn, "insert_score", &a);
+            ct_call_reducer(conn, "insert_score", &a);
         }
-        for (i = 0; i < 20000 && stdb_table_count(scores) < 10; i++) { stdb_frame_tick(conn); sleep_ms(1); }
+        for (i = 0; i < 20000 && stdb_table_count(scores) < 10; i++) { stdb_frame_tick(conn); ct_sleep_ms(1); }
         CHECK(stdb_table_count(scores) == 10);
         CHECK_OK(stdb_table_btree_index(scores, S("by_level_points"), &ix));
         CHECK(ix != 99);
@@ -406,11 +406,11 @@ int main(void) {
 
     /* One-off queries. */
     CHECK_OK(stdb_connection_one_off_query(conn, S("SELECT * FROM pk_u32 WHERE n < 3"), on_one_off, &s, count_free));
-    tick_until(conn, &s.one_off_done);
+    ct_tick_until(conn, &s.one_off_done);
     CHECK(s.one_off_rows == 1);
     s.one_off_done = 0;
     CHECK_OK(stdb_connection_one_off_query(conn, S("SELECT * FROM missing"), on_one_off, &s, NULL));
-    tick_until(conn, &s.one_off_done);
+    ct_tick_until(conn, &s.one_off_done);
     CHECK(s.one_off_error);
 
     /* Budgeted tick and single-message advance. */
@@ -440,8 +440,8 @@ int main(void) {
         CHECK_OK(stdb_connection_remove_on_reducer(conn, reducer_id));
         CHECK(s.freed == before + 2);
         a.len = 0; args_u32(&a, 5); args_i32(&a, 5);
-        call_reducer(conn, "insert_pk_u32", &a);
-        tick_for(conn, 200);
+        ct_call_reducer(conn, "insert_pk_u32", &a);
+        ct_tick_for(conn, NULL, 200);
         CHECK(s.inserts == 3 && s.reducer_calls == 3); /* removed callbacks no longer run */
         (void)any_id;
         (void)delete_id;
@@ -452,14 +452,14 @@ int main(void) {
     sb = stdb_subscription_builder_new(conn);
     CHECK_OK(stdb_subscription_builder_on_applied(sb, on_all_applied, &s, NULL));
     CHECK_OK(stdb_subscription_builder_subscribe_all_tables(sb, &all));
-    tick_until(conn, &s.all_applied);
+    ct_tick_until(conn, &s.all_applied);
     CHECK_OK(stdb_subscription_unsubscribe(all));
     CHECK_RC(stdb_subscription_unsubscribe(all), STDB_ERR_INVALID_STATE);
     CHECK_OK(stdb_subscription_unsubscribe_then(sub, on_unsubscribed, &s, count_free));
-    tick_until(conn, &s.unsubscribed);
+    ct_tick_until(conn, &s.unsubscribed);
     {
         int i;
-        for (i = 0; i < 5000 && stdb_subscription_state(all) != STDB_SUBSCRIPTION_ENDED; i++) { stdb_frame_tick(conn); sleep_ms(1); }
+        for (i = 0; i < 5000 && stdb_subscription_state(all) != STDB_SUBSCRIPTION_ENDED; i++) { stdb_frame_tick(conn); ct_sleep_ms(1); }
     }
     CHECK(stdb_subscription_state(sub) == STDB_SUBSCRIPTION_ENDED);
     CHECK(stdb_table_count(pk) == 0);
@@ -468,23 +468,23 @@ int main(void) {
 
     /* run_threaded on a second connection: callbacks run on its thread. */
     {
-        conn_state_t cs2;
+        ct_conn cs2;
         stdb_connection *c2;
         stdb_table *pk2;
         stdb_subscription *s2 = NULL;
         stdb_bytes q = {(const uint8_t *)"SELECT * FROM pk_u32", 20};
         int i;
-        memset(&cs2, 0, sizeof cs2);
-        c2 = connect_db(db, &cs2);
+        cs2 = ct_conn_init();
+        c2 = ct_connect_to(db, &cs2);
         CHECK_OK(stdb_connection_table(c2, S("pk_u32"), &pk2));
         CHECK_OK(stdb_table_on_insert(pk2, on_threaded_insert, &s, NULL, NULL));
         sb = stdb_subscription_builder_new(c2);
         CHECK_OK(stdb_subscription_builder_subscribe(sb, &q, 1, &s2));
         CHECK_OK(stdb_run_threaded(c2));
-        for (i = 0; i < 20000 && __atomic_load_n(&s.threaded_inserts, __ATOMIC_SEQ_CST) < 1; i++) sleep_ms(1);
+        for (i = 0; i < 20000 && __atomic_load_n(&s.threaded_inserts, __ATOMIC_SEQ_CST) < 1; i++) ct_sleep_ms(1);
         CHECK(s.threaded_inserts >= 1); /* the row (5) inserted above */
         CHECK_OK(stdb_connection_disconnect(c2));
-        for (i = 0; i < 20000 && stdb_connection_is_active(c2); i++) sleep_ms(1);
+        for (i = 0; i < 20000 && stdb_connection_is_active(c2); i++) ct_sleep_ms(1);
         CHECK(!stdb_connection_is_active(c2));
         stdb_subscription_free(s2);
         stdb_table_free(pk2);
@@ -493,7 +493,7 @@ int main(void) {
 
     /* Disconnect. */
     CHECK_OK(stdb_connection_disconnect(conn));
-    tick_until(conn, &cs.disconnected);
+    ct_tick_until(conn, &cs.disconnected);
     CHECK(!cs.disconnect_had_error);
     CHECK_RC(stdb_frame_tick(conn), STDB_ERR_DISCONNECTED);
     CHECK(!stdb_connection_is_active(conn));
@@ -508,10 +508,10 @@ int main(void) {
          * leaving its loop for a moment; until then the shutdown is refused). */
         stdb_result r = STDB_ERR_INVALID_STATE;
         int i;
-        for (i = 0; i < 5000 && (r = stdb_library_shutdown()) == STDB_ERR_INVALID_STATE; i++) sleep_ms(1);
+        for (i = 0; i < 5000 && (r = stdb_library_shutdown()) == STDB_ERR_INVALID_STATE; i++) ct_sleep_ms(1);
         CHECK_OK(r);
     }
     (void)uri;
-    pass("api_coverage");
+    ct_pass("api_coverage");
     return 0;
 }

@@ -3,7 +3,7 @@
  * pointers, invalid UTF-8, unknown names, wrong argument bytes, double disconnect, freeing a
  * handle inside its own callback, calls after disconnect, and a re-entrant tick.
  */
-#include "testlib.h"
+#include "ctest.h"
 
 typedef struct {
     stdb_connection *owned; /* freed inside a callback */
@@ -45,16 +45,16 @@ static void noop_row(void *ud, const stdb_connection *c, const stdb_event *e, co
 }
 
 int main(void) {
-    const char *db = env_or_die("STDB_DATABASE");
+    const char *db = ct_env("STDB_DATABASE");
     const char *bad_utf8 = "\xff\xfe\xfd";
-    conn_state_t cs;
+    ct_conn cs;
     misuse_t m;
     stdb_connection *conn;
     stdb_table *t = NULL;
     stdb_buffer buf = {0};
     stdb_identity id;
     bool flag = false;
-    memset(&cs, 0, sizeof cs);
+    cs = ct_conn_init();
     memset(&m, 0, sizeof m);
 
     /* NULL everywhere: result codes, no crash; outputs untouched. */
@@ -119,7 +119,7 @@ int main(void) {
         CHECK_RC(stdb_connection_builder_build(b, &c), STDB_ERR_INVALID_ARGUMENT);
     }
 
-    conn = connect_db(db, &cs);
+    conn = ct_connect_to(db, &cs);
     m.owned = conn;
     /* A NULL output once connected: an error, and the token copy is not leaked (LeakSanitizer). */
     CHECK_RC(stdb_connection_token(conn, NULL), STDB_ERR_NULL);
@@ -163,8 +163,8 @@ int main(void) {
 
     /* Re-entrant tick from a callback: an error code, not a deadlock. */
     CHECK_OK(stdb_connection_on_reducer(conn, S("no_op"), tick_inside, &m, finalize, NULL));
-    call_reducer(conn, "no_op", NULL);
-    tick_until(conn, &m.reentrant_done);
+    ct_call_reducer(conn, "no_op", NULL);
+    ct_tick_until(conn, &m.reentrant_done);
     CHECK(m.reentrant_rc == STDB_ERR_REENTRANT);
 
     /* Free the caller's own handle inside a callback; keep ticking through a borrowed clone. */
@@ -177,20 +177,20 @@ int main(void) {
         {
             args_t a;
             a.len = 0; args_u32(&a, 1); args_i32(&a, 1);
-            call_reducer(conn, "insert_pk_u32", &a);
+            ct_call_reducer(conn, "insert_pk_u32", &a);
         }
-        tick_until(conn, &m.freed_in_callback); /* `conn` is freed inside this call */
+        ct_tick_until(conn, &m.freed_in_callback); /* `conn` is freed inside this call */
         CHECK(m.owned == NULL);
         (void)keep;
         stdb_table_free(tt);
     }
 
     /* A fresh connection for the after-disconnect checks. */
-    memset(&cs, 0, sizeof cs);
-    conn = connect_db(db, &cs);
+    cs = ct_conn_init();
+    conn = ct_connect_to(db, &cs);
     CHECK_OK(stdb_connection_disconnect(conn));
     CHECK_RC(stdb_connection_disconnect(conn), STDB_ERR_DISCONNECTED);
-    tick_until(conn, &cs.disconnected);
+    ct_tick_until(conn, &cs.disconnected);
     CHECK_RC(stdb_frame_tick(conn), STDB_ERR_DISCONNECTED);
     CHECK_RC(stdb_connection_call_reducer(conn, S("no_op"), NULL, 0, 0, NULL), STDB_ERR_DISCONNECTED);
     CHECK_RC(stdb_connection_one_off_query(conn, S("SELECT * FROM pk_u32"), NULL, NULL, NULL), STDB_ERR_NULL);
@@ -247,19 +247,19 @@ int main(void) {
     stdb_connection_free(conn);
 
     /* One tick thread per connection: a second stdb_run_threaded is refused. */
-    memset(&cs, 0, sizeof cs);
-    conn = connect_db(db, &cs);
+    cs = ct_conn_init();
+    conn = ct_connect_to(db, &cs);
     CHECK_OK(stdb_run_threaded(conn));
     CHECK_RC(stdb_run_threaded(conn), STDB_ERR_INVALID_STATE);
     CHECK(strstr(stdb_last_error(), "run_threaded") != NULL);
     CHECK_OK(stdb_connection_disconnect(conn));
     {
         int i;
-        for (i = 0; i < 5000 && !cs.disconnected; i++) sleep_ms(1);
+        for (i = 0; i < 5000 && !cs.disconnected; i++) ct_sleep_ms(1);
         CHECK(cs.disconnected);
     }
     stdb_table_free(t);
     stdb_connection_free(conn);
-    pass("misuse");
+    ct_pass("misuse");
     return 0;
 }

@@ -4,7 +4,7 @@
  * the peer has closed, and no write of the library may raise SIGPIPE. The library must not change
  * the disposition either. Each attempt must end in a TLS connect error.
  */
-#include "testlib.h"
+#include "ctest.h"
 
 #include <signal.h>
 
@@ -29,8 +29,8 @@ static void on_connect(void *ud, const stdb_connection *c, const stdb_identity *
 }
 
 int main(void) {
-    const char *uri = env_or_die("STDB_URI");
-    const char *db = env_or_die("STDB_DATABASE");
+    const char *uri = ct_env("STDB_URI");
+    const char *db = ct_env("STDB_DATABASE");
     char https[512];
     struct sigaction before, after;
     int i;
@@ -58,12 +58,12 @@ int main(void) {
         CHECK_OK(stdb_connection_builder_on_connect(b, on_connect, &a, NULL));
         CHECK_OK(stdb_connection_builder_on_connect_error(b, on_error, &a, NULL));
         CHECK_OK(stdb_connection_builder_build(b, &conn));
-        tick_until(conn, &a.done);
+        ct_tick_until(conn, &a.done);
         CHECK(a.kind == STDB_CONNECT_ERROR_TLS);
         stdb_connection_free(conn);
     }
     CHECK(sigaction(SIGPIPE, NULL, &after) == 0);
     CHECK(after.sa_handler == SIG_DFL);
-    pass("sigpipe");
+    ct_pass("sigpipe");
     return 0;
 }

@@ -3,7 +3,7 @@
  * worker thread at once, callbacks still run only on the ticking thread, and a second thread
  * trying to tick gets STDB_ERR_REENTRANT or STDB_OK, never a crash or a deadlock.
  */
-#include "testlib.h"
+#include "ctest.h"
 
 #include <pthread.h>
 
@@ -48,8 +48,8 @@ static void on_applied(void *ud, const stdb_connection *c, const stdb_event *e) 
 }
 
 int main(void) {
-    const char *db = env_or_die("STDB_DATABASE");
-    conn_state_t cs;
+    const char *db = ct_env("STDB_DATABASE");
+    ct_conn cs;
     shared_t s;
     stdb_connection *conn;
     stdb_table *t;
@@ -58,22 +58,22 @@ int main(void) {
     stdb_bytes q = {(const uint8_t *)"SELECT * FROM pk_u32", 20};
     pthread_t th;
     int applied = 0, i;
-    memset(&cs, 0, sizeof cs);
+    cs = ct_conn_init();
     memset(&s, 0, sizeof s);
-    conn = connect_db(db, &cs);
+    conn = ct_connect_to(db, &cs);
     s.conn = conn;
     CHECK_OK(stdb_connection_table(conn, S("pk_u32"), &t));
     CHECK_OK(stdb_table_on_insert(t, on_insert, &s, NULL, NULL));
     sb = stdb_subscription_builder_new(conn);
     CHECK_OK(stdb_subscription_builder_on_applied(sb, on_applied, &applied, NULL));
     CHECK_OK(stdb_subscription_builder_subscribe(sb, &q, 1, &sub));
-    tick_until(conn, &applied);
+    ct_tick_until(conn, &applied);
 
     CHECK(pthread_create(&th, NULL, worker, &s) == 0);
     for (i = 0; i < 30000 && __atomic_load_n(&s.inserts, __ATOMIC_SEQ_CST) < CALLS; i++) {
         stdb_result r = stdb_frame_tick(conn);
         CHECK(r == STDB_OK || r == STDB_ERR_REENTRANT);
-        sleep_ms(1);
+        ct_sleep_ms(1);
     }
     CHECK(pthread_join(th, NULL) == 0);
     CHECK(s.worker_failures == 0);
@@ -81,10 +81,10 @@ int main(void) {
     CHECK(stdb_table_count(t) == CALLS);
 
     CHECK_OK(stdb_connection_disconnect(conn));
-    tick_until(conn, &cs.disconnected);
+    ct_tick_until(conn, &cs.disconnected);
     stdb_subscription_free(sub);
     stdb_table_free(t);
     stdb_connection_free(conn);
-    pass("threads");
+    ct_pass("threads");
     return 0;
 }

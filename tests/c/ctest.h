@@ -1,5 +1,7 @@
-/* ctest.h — helpers shared by the conformance programs (run by tests/conformance.rs).
- * Generic over modules: the program passes its generated `PREFIX_register` to `ct_connect`. */
+/* ctest.h — the one helper header of every C test program: the programs in tests/c/ (run by
+ * tests/c_programs.rs) and the conformance programs in tests/conformance/ (tests/conformance.rs).
+ * Generic over modules: a program passes its generated `PREFIX_register` to `ct_connect`, or NULL
+ * to let the library fetch the schema. */
 #ifndef CTEST_H
 #define CTEST_H
 
@@ -22,6 +24,9 @@ static int g_checks = 0;
         }                                                                                              \
     } while (0)
 #define CHECK_OK(expr) CHECK((expr) == 0)
+#define CHECK_RC(expr, rc) CHECK((expr) == (rc))
+/* A string literal as the (pointer, length) pair the API takes. */
+#define S(lit) lit, (sizeof(lit) - 1)
 
 static inline void ct_pass(const char *name) {
     printf("PASS %s (%d checks)\n", name, g_checks);
@@ -42,6 +47,27 @@ static inline void ct_sleep_ms(long ms) {
     t.tv_sec = ms / 1000;
     t.tv_nsec = (ms % 1000) * 1000000L;
     nanosleep(&t, NULL);
+}
+
+/* Ticks `conn` until *flag becomes non-zero, each tick succeeding or reporting the end; fails after ~20 s. */
+static inline void ct_tick_until(const stdb_connection *conn, volatile int *flag) {
+    int i;
+    for (i = 0; i < 20000 && !*flag; i++) {
+        stdb_result r = stdb_frame_tick(conn);
+        CHECK(r == STDB_OK || r == STDB_ERR_DISCONNECTED);
+        if (!*flag) ct_sleep_ms(1);
+    }
+    CHECK(*flag);
+}
+
+/* Ticks `conn` until *counter reaches at least `n`; fails after ~20 s. */
+static inline void ct_tick_until_count(const stdb_connection *conn, volatile int *counter, int n) {
+    int i;
+    for (i = 0; i < 20000 && *counter < n; i++) {
+        stdb_frame_tick(conn);
+        if (*counter < n) ct_sleep_ms(1);
+    }
+    CHECK(*counter >= n);
 }
 
 /* Ticks up to 4 connections (NULLs skipped) once. */
@@ -177,6 +203,12 @@ static inline stdb_connection *ct_connect(ct_register_fn reg, ct_conn *s) {
     return conn;
 }
 
+/* Connects to database `db` with the schema fetched by the library. */
+static inline stdb_connection *ct_connect_to(const char *db, ct_conn *s) {
+    s->database = db;
+    return ct_connect(NULL, s);
+}
+
 /* A default-initialised ct_conn (compression default). */
 static inline ct_conn ct_conn_init(void) {
     ct_conn s;
@@ -253,6 +285,21 @@ static inline void ct_unsubscribe(const stdb_connection *conn, ct_sub *s) {
     CHECK_OK(stdb_subscription_unsubscribe_then(s->handle, ct_sub_ended, s, NULL));
     TICK_UNTIL(conn, s->ended);
     CHECK(stdb_subscription_state(s->handle) == STDB_SUBSCRIPTION_ENDED);
+}
+
+/* ---- BSATN arguments and rows, by hand ---- */
+
+typedef struct { uint8_t data[1024]; size_t len; } args_t;
+static inline void args_u32(args_t *a, uint32_t v) { memcpy(a->data + a->len, &v, 4); a->len += 4; }
+static inline void args_i32(args_t *a, int32_t v) { memcpy(a->data + a->len, &v, 4); a->len += 4; }
+static inline void args_i64(args_t *a, int64_t v) { memcpy(a->data + a->len, &v, 8); a->len += 8; }
+static inline void args_str(args_t *a, const char *s) { uint32_t n = (uint32_t)strlen(s); args_u32(a, n); memcpy(a->data + a->len, s, n); a->len += n; }
+static inline uint32_t rd_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline int32_t rd_i32(const uint8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
+
+/* Calls a reducer with hand-encoded arguments (NULL: none). */
+static inline void ct_call_reducer(const stdb_connection *conn, const char *name, const args_t *a) {
+    CHECK_OK(stdb_connection_call_reducer(conn, name, strlen(name), a ? a->data : NULL, a ? a->len : 0, STDB_CALL_FULL_UPDATE, NULL));
 }
 
 /* ---- reducer events ---- */
