@@ -1,7 +1,5 @@
 //! Errors of the client library.
 
-use std::fmt;
-
 /// Why connecting failed; each variant names a different thing the user can fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectErrorKind {
@@ -26,54 +24,48 @@ pub enum ConnectErrorKind {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every failure the library reports.
+///
+/// Causes are carried as text, not as the lower layers' error values: an `Error` is cloned into
+/// callbacks (`on_disconnect` after a reconnect gave up, per-call outcomes), compared in tests,
+/// and crosses the C ABI as a message, while tungstenite's, ureq's and rustls' errors are neither
+/// `Clone` nor `Eq`. What a caller acts on is typed: the variant, and `ConnectErrorKind`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    Connect {
-        kind: ConnectErrorKind,
-        message: String,
-    },
+    #[error("connect failed: {message}")]
+    Connect { kind: ConnectErrorKind, message: String },
     /// The server sent bytes this client cannot decode.
+    #[error("protocol error: {0}")]
     Protocol(String),
     /// The connection was lost (socket error or close).
+    #[error("connection lost: {0}")]
     ConnectionLost(String),
     /// A subscription error without a query id: the server dropped all of our subscriptions.
+    #[error("the server ended all subscriptions: {0}")]
     SubscriptionFatal(String),
     /// The operation needs a live connection.
+    #[error("the connection is not active")]
     Disconnected,
     /// `frame_tick` (or another advance) was called from inside a callback, or while another
     /// thread is ticking the same connection.
+    #[error("the connection is already being advanced (re-entrant or concurrent tick)")]
     Reentrant,
+    #[error("no table named `{0}` in the module's schema")]
     UnknownTable(String),
+    #[error("no reducer named `{0}` in the module's schema")]
     UnknownReducer(String),
+    #[error("no procedure named `{0}` in the module's schema")]
     UnknownProcedure(String),
+    #[error("no index named `{0}`")]
     UnknownIndex(String),
     /// Arguments or values that do not match the schema's types.
+    #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// Misuse of the API, e.g. a missing builder setting.
+    #[error("{0}")]
     InvalidState(String),
+    #[error("I/O error: {0}")]
     Io(String),
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Connect { message, .. } => write!(f, "connect failed: {message}"),
-            Error::Protocol(m) => write!(f, "protocol error: {m}"),
-            Error::ConnectionLost(m) => write!(f, "connection lost: {m}"),
-            Error::SubscriptionFatal(m) => write!(f, "the server ended all subscriptions: {m}"),
-            Error::Disconnected => write!(f, "the connection is not active"),
-            Error::Reentrant => write!(f, "the connection is already being advanced (re-entrant or concurrent tick)"),
-            Error::UnknownTable(t) => write!(f, "no table named `{t}` in the module's schema"),
-            Error::UnknownReducer(r) => write!(f, "no reducer named `{r}` in the module's schema"),
-            Error::UnknownProcedure(p) => write!(f, "no procedure named `{p}` in the module's schema"),
-            Error::UnknownIndex(i) => write!(f, "no index named `{i}`"),
-            Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
-            Error::InvalidState(m) => write!(f, "{m}"),
-            Error::Io(m) => write!(f, "I/O error: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
