@@ -39,6 +39,19 @@
  *     main thread (`stdb_frame_tick`), do not use `stdb_run_threaded` with callbacks written in
  *     the host language, and give `stdb_set_logger` a C function (or none; in Python, remove it
  *     before exit).
+ * - Inside callbacks. A callback may remove any callback, itself included: the removal takes
+ *   effect from the next message — the message being delivered runs the callbacks registered when
+ *   its delivery began, so a callback removed halfway through a transaction still sees the rest of
+ *   that transaction's rows, and its finalizer runs on the ticking thread once the delivery is
+ *   over. A callback may free the caller's owned connection handle (`stdb_connection_free`): the
+ *   tick holds its own reference, so the message is still applied and delivered in full, the
+ *   `conn` pointer passed to callbacks stays valid until the tick returns, and the connection then
+ *   closes. Table and subscription handles may be freed from callbacks likewise: the table's
+ *   callbacks and the subscription itself stay.
+ * - Freeing a handle twice, or using it after its `_free`, is undefined behaviour, as with
+ *   `free()`: the library cannot tell a freed pointer from a live one. Set the pointer to NULL
+ *   after freeing it (every `_free` accepts NULL). Borrowed pointers (`conn`, `event`, rows, row
+ *   lists passed to callbacks) must never be freed.
  * - Unloading: `stdb_library_shutdown` stops every library thread (all connections freed first);
  *   then the library may be `dlclose`d, or used again.
  * - Rows and reducer arguments are BSATN bytes; the generated per-module shims decode them.
