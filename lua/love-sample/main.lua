@@ -204,7 +204,10 @@ local function scripted_update(dt)
     elseif game.phase == "settle" then
         game.settle_time = game.settle_time + dt
         if synced() or game.settle_time > 15 then
-            if not synced() then game.errors[#game.errors + 1] = "the server never confirmed the last move" end
+            if not synced() then
+                game.errors[#game.errors + 1] = "not synced within 15 s: the own row must be at the last position sent, named "
+                    .. cfg.name .. ", with a committed move_to"
+            end
             game.phase = "shoot"
             if cfg.screenshot then
                 love.graphics.captureScreenshot(function(image)
