@@ -28,8 +28,9 @@ local conn = stdb.connect {
             local p = decode_player(new)
             if p.name == "raw-lua" and p.x == 5 and p.y == 6 then state.moved = p end
         end)
-        c:subscribe({ "SELECT * FROM player" }, {
+        state.sub = c:subscribe({ "SELECT * FROM player" }, {
             on_applied = function()
+                state.active = state.sub:state() == stdb.C.STDB_SUBSCRIPTION_ACTIVE
                 state.rows = #player:rows()
                 state.count = player:count()
                 c:call_reducer("set_name", stdb.bsatn.string("raw-lua"), function(_, err) state.outcomes.set_name = err or "ok" end)
@@ -42,13 +43,17 @@ local conn = stdb.connect {
     on_connect_error = function(_, _, _, message) error("connect failed: " .. message) end,
 }
 
-local deadline = os.time() + 30
+local deadline, ticks = os.time() + 30, 0
 while not (state.moved and state.outcomes.set_name and state.outcomes.move_to and state.outcomes.empty) do
     assert(os.time() < deadline, "timed out")
-    assert(conn:tick())
+    ticks = ticks + 1
+    -- plain ticks and budgeted ones (at most 2 ms, any number of messages) alternate
+    if ticks % 2 == 0 then assert(conn:tick()) else assert(conn:tick(0, 2000)) end
     os.execute("sleep 0.01")
 end
-assert(#state.me == 64, "identity hex")
+assert(#state.me == 64 and conn:identity_hex() == state.me, "identity hex")
+assert(conn:is_active(), "active while connected")
+assert(state.active, "the subscription was active in on_applied")
 assert(#state.token > 0, "token")
 assert(state.rows >= 1 and state.rows == state.count, "rows() and count() agree")
 assert(state.inserted >= 1, "on_insert ran for the subscribed rows")
