@@ -139,18 +139,28 @@ fn lua_module_without_server() -> Result<(), Failed> {
     Ok(())
 }
 
-/// The `player` rows over SQL: (identity cell, name, x, y, online).
-fn players(db: &Database) -> Result<Vec<(serde_json::Value, String, f64, f64, bool)>, Failed> {
+/// A `player` row as the server's SQL returns it.
+#[derive(Debug)]
+struct PlayerRow {
+    identity: serde_json::Value,
+    name: String,
+    x: f64,
+    y: f64,
+    online: bool,
+}
+
+/// The `player` rows over SQL.
+fn players(db: &Database) -> Result<Vec<PlayerRow>, Failed> {
     let rows = db.sql_rows("SELECT * FROM player").map_err(|e| e.to_string())?;
     rows.iter()
         .map(|r| {
-            Ok((
-                r[0].clone(),
-                r[1].as_str().ok_or_else(|| format!("name in {r}"))?.to_string(),
-                r[2].as_f64().ok_or_else(|| format!("x in {r}"))?,
-                r[3].as_f64().ok_or_else(|| format!("y in {r}"))?,
-                r[4].as_bool().ok_or_else(|| format!("online in {r}"))?,
-            ))
+            Ok(PlayerRow {
+                identity: r[0].clone(),
+                name: r[1].as_str().ok_or_else(|| format!("name in {r}"))?.to_string(),
+                x: r[2].as_f64().ok_or_else(|| format!("x in {r}"))?,
+                y: r[3].as_f64().ok_or_else(|| format!("y in {r}"))?,
+                online: r[4].as_bool().ok_or_else(|| format!("online in {r}"))?,
+            })
         })
         .collect()
 }
@@ -167,8 +177,9 @@ fn raw_lua_client() -> Result<(), Failed> {
     let stdout = luajit("raw_client.lua", &[r.as_os_str(), lib.as_os_str(), db.http_url.as_ref(), db.name.as_ref()])?;
     let me = stdout.lines().find_map(|l| l.strip_prefix("identity ")).ok_or("no identity line")?.to_string();
     let rows = players(&db)?;
-    let mine = rows.iter().find(|p| identity_is(&p.0, &me)).ok_or_else(|| format!("no player {me} on the server: {rows:?}"))?;
-    if (mine.1.as_str(), mine.2, mine.3) != ("raw-lua", 5.0, 6.0) {
+    let mine =
+        rows.iter().find(|p| identity_is(&p.identity, &me)).ok_or_else(|| format!("no player {me} on the server: {rows:?}"))?;
+    if (mine.name.as_str(), mine.x, mine.y) != ("raw-lua", 5.0, 6.0) {
         return Err(format!("the server has {mine:?}, the Lua client set raw-lua at (5, 6)").into());
     }
     Ok(())
@@ -311,15 +322,18 @@ fn love_sample_game() -> Result<(), Failed> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let rows = players(&db)?;
-        let mine = rows.iter().find(|p| identity_is(&p.0, &me)).ok_or_else(|| fail(format!("no row for {me}: {rows:?}")))?;
-        let theirs = rows.iter().find(|p| identity_is(&p.0, &rival_me)).ok_or_else(|| fail(format!("no rival row: {rows:?}")))?;
-        if (mine.1.as_str(), mine.2, mine.3) != (PLAYER_NAME, sent.0, sent.1) {
+        let mine =
+            rows.iter().find(|p| identity_is(&p.identity, &me)).ok_or_else(|| fail(format!("no row for {me}: {rows:?}")))?;
+        let theirs =
+            rows.iter().find(|p| identity_is(&p.identity, &rival_me)).ok_or_else(|| fail(format!("no rival row: {rows:?}")))?;
+        if (mine.name.as_str(), mine.x, mine.y) != (PLAYER_NAME, sent.0, sent.1) {
             return Err(fail(format!("the server has {mine:?}, the game sent {sent:?}")));
         }
-        if (theirs.1.as_str(), theirs.2, theirs.3, theirs.4) != (RIVAL_NAME, RIVAL_POS.0 as f64, RIVAL_POS.1 as f64, true) {
+        if (theirs.name.as_str(), theirs.x, theirs.y, theirs.online) != (RIVAL_NAME, RIVAL_POS.0 as f64, RIVAL_POS.1 as f64, true)
+        {
             return Err(fail(format!("the server has the rival as {theirs:?}")));
         }
-        if !mine.4 {
+        if !mine.online {
             break;
         }
         if Instant::now() > deadline {
