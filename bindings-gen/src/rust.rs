@@ -665,6 +665,12 @@ fn table_file(
     }
     let mut btrees = Vec::new();
     for ix in &t.indexes {
+        // A unique column's own index: its `find` covers it (as in the official bindings).
+        if let [c] = ix.columns[..] {
+            if t.unique_columns.contains(&c) {
+                continue;
+            }
+        }
         let accessor = claim(methods, &snake(&ix.stem), &[""], &[]);
         let idents = dedupe(ix.columns.iter().map(|&c| snake(&t.columns[c].name)).collect(), &["range", "self"]);
         let columns: Vec<RField> = ix

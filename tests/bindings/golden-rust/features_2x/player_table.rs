@@ -117,35 +117,6 @@ impl<'ctx> PlayerIdUnique<'ctx> {
     }
 }
 
-/// Access to the btree index `"player_id_idx_btree"` of the table `player`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`PlayerTableHandle::id_2`], like `ctx.db.player().id_2()`.
-pub struct PlayerIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Player>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> PlayerTableHandle<'ctx> {
-    /// The btree index `"player_id_idx_btree"`.
-    pub fn id_2(&self) -> PlayerIdIndex<'ctx> {
-        PlayerIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> PlayerIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u32) -> Vec<Player> {
-        self.imp.btree_scan("player_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<Player> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("player_id_idx_btree", &[], Some(range))
-    }
-}
-
 /// Access to the btree index `"player_level_idx_btree"` of the table `player`: rows by the values of
 /// `level`, in the order SpacetimeDB orders them.
 ///

@@ -116,32 +116,3 @@ impl<'ctx> SettingsIdUnique<'ctx> {
         self.imp.find("id", col_val)
     }
 }
-
-/// Access to the btree index `"settings_id_idx_btree"` of the table `settings`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`SettingsTableHandle::id_2`], like `ctx.db.settings().id_2()`.
-pub struct SettingsIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Settings>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> SettingsTableHandle<'ctx> {
-    /// The btree index `"settings_id_idx_btree"`.
-    pub fn id_2(&self) -> SettingsIdIndex<'ctx> {
-        SettingsIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> SettingsIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u64) -> Vec<Settings> {
-        self.imp.btree_scan("settings_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u64>) -> Vec<Settings> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("settings_id_idx_btree", &[], Some(range))
-    }
-}

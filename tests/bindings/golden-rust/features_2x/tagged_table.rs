@@ -116,32 +116,3 @@ impl<'ctx> TaggedTagUnique<'ctx> {
         self.imp.find("tag", col_val)
     }
 }
-
-/// Access to the btree index `"tagged_tag_idx_btree"` of the table `tagged`: rows by the values of
-/// `tag`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`TaggedTableHandle::tag_2`], like `ctx.db.tagged().tag_2()`.
-pub struct TaggedTagIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Tagged>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> TaggedTableHandle<'ctx> {
-    /// The btree index `"tagged_tag_idx_btree"`.
-    pub fn tag_2(&self) -> TaggedTagIndex<'ctx> {
-        TaggedTagIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> TaggedTagIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, tag: &__sdk::Uuid) -> Vec<Tagged> {
-        self.imp.btree_scan("tagged_tag_idx_btree", &[__sdk::key(tag)], None)
-    }
-
-    /// The cached rows whose `tag` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<__sdk::Uuid>) -> Vec<Tagged> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("tagged_tag_idx_btree", &[], Some(range))
-    }
-}

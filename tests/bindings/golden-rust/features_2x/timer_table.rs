@@ -117,32 +117,3 @@ impl<'ctx> TimerScheduledIdUnique<'ctx> {
         self.imp.find("scheduled_id", col_val)
     }
 }
-
-/// Access to the btree index `"timer_scheduled_id_idx_btree"` of the table `timer`: rows by the values of
-/// `scheduled_id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`TimerTableHandle::scheduled_id_2`], like `ctx.db.timer().scheduled_id_2()`.
-pub struct TimerScheduledIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Timer>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> TimerTableHandle<'ctx> {
-    /// The btree index `"timer_scheduled_id_idx_btree"`.
-    pub fn scheduled_id_2(&self) -> TimerScheduledIdIndex<'ctx> {
-        TimerScheduledIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> TimerScheduledIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, scheduled_id: &u64) -> Vec<Timer> {
-        self.imp.btree_scan("timer_scheduled_id_idx_btree", &[__sdk::key(scheduled_id)], None)
-    }
-
-    /// The cached rows whose `scheduled_id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u64>) -> Vec<Timer> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("timer_scheduled_id_idx_btree", &[], Some(range))
-    }
-}

@@ -116,32 +116,3 @@ impl<'ctx> PlayerIdentityUnique<'ctx> {
         self.imp.find("identity", col_val)
     }
 }
-
-/// Access to the btree index `"player_identity_idx_btree"` of the table `player`: rows by the values of
-/// `identity`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`PlayerTableHandle::identity_2`], like `ctx.db.player().identity_2()`.
-pub struct PlayerIdentityIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Player>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> PlayerTableHandle<'ctx> {
-    /// The btree index `"player_identity_idx_btree"`.
-    pub fn identity_2(&self) -> PlayerIdentityIndex<'ctx> {
-        PlayerIdentityIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> PlayerIdentityIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, identity: &__sdk::Identity) -> Vec<Player> {
-        self.imp.btree_scan("player_identity_idx_btree", &[__sdk::key(identity)], None)
-    }
-
-    /// The cached rows whose `identity` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<__sdk::Identity>) -> Vec<Player> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("player_identity_idx_btree", &[], Some(range))
-    }
-}

@@ -116,32 +116,3 @@ impl<'ctx> AllTypesIdUnique<'ctx> {
         self.imp.find("id", col_val)
     }
 }
-
-/// Access to the btree index `"all_types_id_idx_btree"` of the table `all_types`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`AllTypesTableHandle::id_2`], like `ctx.db.all_types().id_2()`.
-pub struct AllTypesIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, AllTypes>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> AllTypesTableHandle<'ctx> {
-    /// The btree index `"all_types_id_idx_btree"`.
-    pub fn id_2(&self) -> AllTypesIdIndex<'ctx> {
-        AllTypesIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> AllTypesIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u64) -> Vec<AllTypes> {
-        self.imp.btree_scan("all_types_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u64>) -> Vec<AllTypes> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("all_types_id_idx_btree", &[], Some(range))
-    }
-}

@@ -116,32 +116,3 @@ impl<'ctx> BlobNUnique<'ctx> {
         self.imp.find("n", col_val)
     }
 }
-
-/// Access to the btree index `"blob_n_idx_btree"` of the table `blob`: rows by the values of
-/// `n`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`BlobTableHandle::n_2`], like `ctx.db.blob().n_2()`.
-pub struct BlobNIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Blob>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> BlobTableHandle<'ctx> {
-    /// The btree index `"blob_n_idx_btree"`.
-    pub fn n_2(&self) -> BlobNIndex<'ctx> {
-        BlobNIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> BlobNIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, n: &u32) -> Vec<Blob> {
-        self.imp.btree_scan("blob_n_idx_btree", &[__sdk::key(n)], None)
-    }
-
-    /// The cached rows whose `n` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<Blob> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("blob_n_idx_btree", &[], Some(range))
-    }
-}

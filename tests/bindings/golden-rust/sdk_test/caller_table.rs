@@ -116,32 +116,3 @@ impl<'ctx> CallerIdUnique<'ctx> {
         self.imp.find("id", col_val)
     }
 }
-
-/// Access to the btree index `"caller_id_idx_btree"` of the table `caller`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`CallerTableHandle::id_2`], like `ctx.db.caller().id_2()`.
-pub struct CallerIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Caller>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> CallerTableHandle<'ctx> {
-    /// The btree index `"caller_id_idx_btree"`.
-    pub fn id_2(&self) -> CallerIdIndex<'ctx> {
-        CallerIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> CallerIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u64) -> Vec<Caller> {
-        self.imp.btree_scan("caller_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u64>) -> Vec<Caller> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("caller_id_idx_btree", &[], Some(range))
-    }
-}

@@ -145,32 +145,3 @@ impl<'ctx> ColoredColorIndex<'ctx> {
         self.imp.btree_scan("colored_color_idx_btree", &[], Some(range))
     }
 }
-
-/// Access to the btree index `"colored_id_idx_btree"` of the table `colored`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`ColoredTableHandle::id_2`], like `ctx.db.colored().id_2()`.
-pub struct ColoredIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Colored>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> ColoredTableHandle<'ctx> {
-    /// The btree index `"colored_id_idx_btree"`.
-    pub fn id_2(&self) -> ColoredIdIndex<'ctx> {
-        ColoredIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> ColoredIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u64) -> Vec<Colored> {
-        self.imp.btree_scan("colored_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u64>) -> Vec<Colored> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("colored_id_idx_btree", &[], Some(range))
-    }
-}

@@ -117,35 +117,6 @@ impl<'ctx> JoinLeftIdUnique<'ctx> {
     }
 }
 
-/// Access to the btree index `"join_left_id_idx_btree"` of the table `join_left`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`JoinLeftTableHandle::id_2`], like `ctx.db.join_left().id_2()`.
-pub struct JoinLeftIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, JoinLeft>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> JoinLeftTableHandle<'ctx> {
-    /// The btree index `"join_left_id_idx_btree"`.
-    pub fn id_2(&self) -> JoinLeftIdIndex<'ctx> {
-        JoinLeftIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> JoinLeftIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u32) -> Vec<JoinLeft> {
-        self.imp.btree_scan("join_left_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<JoinLeft> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("join_left_id_idx_btree", &[], Some(range))
-    }
-}
-
 /// Access to the btree index `"join_left_key_idx_btree"` of the table `join_left`: rows by the values of
 /// `key`, in the order SpacetimeDB orders them.
 ///

@@ -117,35 +117,6 @@ impl<'ctx> JoinRightIdUnique<'ctx> {
     }
 }
 
-/// Access to the btree index `"join_right_id_idx_btree"` of the table `join_right`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`JoinRightTableHandle::id_2`], like `ctx.db.join_right().id_2()`.
-pub struct JoinRightIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, JoinRight>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> JoinRightTableHandle<'ctx> {
-    /// The btree index `"join_right_id_idx_btree"`.
-    pub fn id_2(&self) -> JoinRightIdIndex<'ctx> {
-        JoinRightIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> JoinRightIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u32) -> Vec<JoinRight> {
-        self.imp.btree_scan("join_right_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<JoinRight> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("join_right_id_idx_btree", &[], Some(range))
-    }
-}
-
 /// Access to the btree index `"join_right_key_idx_btree"` of the table `join_right`: rows by the values of
 /// `key`, in the order SpacetimeDB orders them.
 ///

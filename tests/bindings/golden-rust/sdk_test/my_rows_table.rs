@@ -116,32 +116,3 @@ impl<'ctx> MyRowsIdUnique<'ctx> {
         self.imp.find("id", col_val)
     }
 }
-
-/// Access to the btree index `"my_rows_id_idx_btree"` of the table `my_rows`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`MyRowsTableHandle::id_2`], like `ctx.db.my_rows().id_2()`.
-pub struct MyRowsIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, MyRows>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> MyRowsTableHandle<'ctx> {
-    /// The btree index `"my_rows_id_idx_btree"`.
-    pub fn id_2(&self) -> MyRowsIdIndex<'ctx> {
-        MyRowsIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> MyRowsIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u64) -> Vec<MyRows> {
-        self.imp.btree_scan("my_rows_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u64>) -> Vec<MyRows> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("my_rows_id_idx_btree", &[], Some(range))
-    }
-}

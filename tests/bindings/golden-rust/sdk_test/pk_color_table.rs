@@ -116,32 +116,3 @@ impl<'ctx> PkColorColorUnique<'ctx> {
         self.imp.find("color", col_val)
     }
 }
-
-/// Access to the btree index `"pk_color_color_idx_btree"` of the table `pk_color`: rows by the values of
-/// `color`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`PkColorTableHandle::color_2`], like `ctx.db.pk_color().color_2()`.
-pub struct PkColorColorIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, PkColor>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> PkColorTableHandle<'ctx> {
-    /// The btree index `"pk_color_color_idx_btree"`.
-    pub fn color_2(&self) -> PkColorColorIndex<'ctx> {
-        PkColorColorIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> PkColorColorIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, color: &Color) -> Vec<PkColor> {
-        self.imp.btree_scan("pk_color_color_idx_btree", &[__sdk::key(color)], None)
-    }
-
-    /// The cached rows whose `color` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<Color>) -> Vec<PkColor> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("pk_color_color_idx_btree", &[], Some(range))
-    }
-}

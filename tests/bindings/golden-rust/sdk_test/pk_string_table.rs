@@ -116,32 +116,3 @@ impl<'ctx> PkStringSUnique<'ctx> {
         self.imp.find("s", col_val)
     }
 }
-
-/// Access to the btree index `"pk_string_s_idx_btree"` of the table `pk_string`: rows by the values of
-/// `s`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`PkStringTableHandle::s_2`], like `ctx.db.pk_string().s_2()`.
-pub struct PkStringSIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, PkString>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> PkStringTableHandle<'ctx> {
-    /// The btree index `"pk_string_s_idx_btree"`.
-    pub fn s_2(&self) -> PkStringSIndex<'ctx> {
-        PkStringSIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> PkStringSIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, s: &str) -> Vec<PkString> {
-        self.imp.btree_scan("pk_string_s_idx_btree", &[__sdk::key(s)], None)
-    }
-
-    /// The cached rows whose `s` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<String>) -> Vec<PkString> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("pk_string_s_idx_btree", &[], Some(range))
-    }
-}

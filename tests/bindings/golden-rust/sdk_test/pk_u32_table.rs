@@ -116,32 +116,3 @@ impl<'ctx> PkU32NUnique<'ctx> {
         self.imp.find("n", col_val)
     }
 }
-
-/// Access to the btree index `"pk_u32_n_idx_btree"` of the table `pk_u32`: rows by the values of
-/// `n`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`PkU32TableHandle::n_2`], like `ctx.db.pk_u32().n_2()`.
-pub struct PkU32NIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, PkU32>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> PkU32TableHandle<'ctx> {
-    /// The btree index `"pk_u32_n_idx_btree"`.
-    pub fn n_2(&self) -> PkU32NIndex<'ctx> {
-        PkU32NIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> PkU32NIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, n: &u32) -> Vec<PkU32> {
-        self.imp.btree_scan("pk_u32_n_idx_btree", &[__sdk::key(n)], None)
-    }
-
-    /// The cached rows whose `n` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<PkU32> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("pk_u32_n_idx_btree", &[], Some(range))
-    }
-}

@@ -116,32 +116,3 @@ impl<'ctx> PlayerLocIdUnique<'ctx> {
         self.imp.find("id", col_val)
     }
 }
-
-/// Access to the btree index `"player_loc_id_idx_btree"` of the table `player_loc`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`PlayerLocTableHandle::id_2`], like `ctx.db.player_loc().id_2()`.
-pub struct PlayerLocIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, PlayerLoc>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> PlayerLocTableHandle<'ctx> {
-    /// The btree index `"player_loc_id_idx_btree"`.
-    pub fn id_2(&self) -> PlayerLocIdIndex<'ctx> {
-        PlayerLocIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> PlayerLocIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u32) -> Vec<PlayerLoc> {
-        self.imp.btree_scan("player_loc_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<PlayerLoc> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("player_loc_id_idx_btree", &[], Some(range))
-    }
-}

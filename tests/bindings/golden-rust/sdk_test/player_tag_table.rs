@@ -116,32 +116,3 @@ impl<'ctx> PlayerTagIdUnique<'ctx> {
         self.imp.find("id", col_val)
     }
 }
-
-/// Access to the btree index `"player_tag_id_idx_btree"` of the table `player_tag`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`PlayerTagTableHandle::id_2`], like `ctx.db.player_tag().id_2()`.
-pub struct PlayerTagIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, PlayerTag>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> PlayerTagTableHandle<'ctx> {
-    /// The btree index `"player_tag_id_idx_btree"`.
-    pub fn id_2(&self) -> PlayerTagIdIndex<'ctx> {
-        PlayerTagIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> PlayerTagIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u32) -> Vec<PlayerTag> {
-        self.imp.btree_scan("player_tag_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<PlayerTag> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("player_tag_id_idx_btree", &[], Some(range))
-    }
-}

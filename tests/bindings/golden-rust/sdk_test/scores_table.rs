@@ -117,35 +117,6 @@ impl<'ctx> ScoresIdUnique<'ctx> {
     }
 }
 
-/// Access to the btree index `"scores_id_idx_btree"` of the table `scores`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`ScoresTableHandle::id_2`], like `ctx.db.scores().id_2()`.
-pub struct ScoresIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Scores>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> ScoresTableHandle<'ctx> {
-    /// The btree index `"scores_id_idx_btree"`.
-    pub fn id_2(&self) -> ScoresIdIndex<'ctx> {
-        ScoresIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> ScoresIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u64) -> Vec<Scores> {
-        self.imp.btree_scan("scores_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u64>) -> Vec<Scores> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("scores_id_idx_btree", &[], Some(range))
-    }
-}
-
 /// Access to the btree index `"scores_level_idx_btree"` of the table `scores`: rows by the values of
 /// `level`, in the order SpacetimeDB orders them.
 ///

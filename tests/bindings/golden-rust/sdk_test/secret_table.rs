@@ -117,32 +117,3 @@ impl<'ctx> SecretIdUnique<'ctx> {
         self.imp.find("id", col_val)
     }
 }
-
-/// Access to the btree index `"secret_id_idx_btree"` of the table `secret`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`SecretTableHandle::id_2`], like `ctx.db.secret().id_2()`.
-pub struct SecretIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Secret>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> SecretTableHandle<'ctx> {
-    /// The btree index `"secret_id_idx_btree"`.
-    pub fn id_2(&self) -> SecretIdIndex<'ctx> {
-        SecretIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> SecretIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u32) -> Vec<Secret> {
-        self.imp.btree_scan("secret_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<Secret> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("secret_id_idx_btree", &[], Some(range))
-    }
-}

@@ -116,32 +116,3 @@ impl<'ctx> TickLogIdUnique<'ctx> {
         self.imp.find("id", col_val)
     }
 }
-
-/// Access to the btree index `"tick_log_id_idx_btree"` of the table `tick_log`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`TickLogTableHandle::id_2`], like `ctx.db.tick_log().id_2()`.
-pub struct TickLogIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, TickLog>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> TickLogTableHandle<'ctx> {
-    /// The btree index `"tick_log_id_idx_btree"`.
-    pub fn id_2(&self) -> TickLogIdIndex<'ctx> {
-        TickLogIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> TickLogIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &u64) -> Vec<TickLog> {
-        self.imp.btree_scan("tick_log_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u64>) -> Vec<TickLog> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("tick_log_id_idx_btree", &[], Some(range))
-    }
-}

@@ -117,32 +117,3 @@ impl<'ctx> TickScheduleScheduledIdUnique<'ctx> {
         self.imp.find("scheduled_id", col_val)
     }
 }
-
-/// Access to the btree index `"tick_schedule_scheduled_id_idx_btree"` of the table `tick_schedule`: rows by the values of
-/// `scheduled_id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`TickScheduleTableHandle::scheduled_id_2`], like `ctx.db.tick_schedule().scheduled_id_2()`.
-pub struct TickScheduleScheduledIdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, TickSchedule>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> TickScheduleTableHandle<'ctx> {
-    /// The btree index `"tick_schedule_scheduled_id_idx_btree"`.
-    pub fn scheduled_id_2(&self) -> TickScheduleScheduledIdIndex<'ctx> {
-        TickScheduleScheduledIdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> TickScheduleScheduledIdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, scheduled_id: &u64) -> Vec<TickSchedule> {
-        self.imp.btree_scan("tick_schedule_scheduled_id_idx_btree", &[__sdk::key(scheduled_id)], None)
-    }
-
-    /// The cached rows whose `scheduled_id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u64>) -> Vec<TickSchedule> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("tick_schedule_scheduled_id_idx_btree", &[], Some(range))
-    }
-}

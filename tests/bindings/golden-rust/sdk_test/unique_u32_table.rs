@@ -99,32 +99,3 @@ impl<'ctx> UniqueU32NUnique<'ctx> {
         self.imp.find("n", col_val)
     }
 }
-
-/// Access to the btree index `"unique_u32_n_idx_btree"` of the table `unique_u32`: rows by the values of
-/// `n`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`UniqueU32TableHandle::n_2`], like `ctx.db.unique_u32().n_2()`.
-pub struct UniqueU32NIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, UniqueU32>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> UniqueU32TableHandle<'ctx> {
-    /// The btree index `"unique_u32_n_idx_btree"`.
-    pub fn n_2(&self) -> UniqueU32NIndex<'ctx> {
-        UniqueU32NIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> UniqueU32NIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, n: &u32) -> Vec<UniqueU32> {
-        self.imp.btree_scan("unique_u32_n_idx_btree", &[__sdk::key(n)], None)
-    }
-
-    /// The cached rows whose `n` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<UniqueU32> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("unique_u32_n_idx_btree", &[], Some(range))
-    }
-}

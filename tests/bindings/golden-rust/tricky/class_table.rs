@@ -139,35 +139,6 @@ impl<'ctx> ClassKey0Unique<'ctx> {
     }
 }
 
-/// Access to the btree index `"class_int_idx_btree"` of the table `class`: rows by the values of
-/// `int`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`ClassTableHandle::count_`], like `ctx.db.class().count_()`.
-pub struct ClassCountIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, Row>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> ClassTableHandle<'ctx> {
-    /// The btree index `"class_int_idx_btree"`.
-    pub fn count_(&self) -> ClassCountIndex<'ctx> {
-        ClassCountIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> ClassCountIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, int: &u32) -> Vec<Row> {
-        self.imp.btree_scan("class_int_idx_btree", &[__sdk::key(int)], None)
-    }
-
-    /// The cached rows whose `int` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<u32>) -> Vec<Row> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("class_int_idx_btree", &[], Some(range))
-    }
-}
-
 /// Access to the btree index `"class_int_new_idx_btree"` of the table `class`: rows by the values of
 /// `int`, `new`, in the order SpacetimeDB orders them.
 ///

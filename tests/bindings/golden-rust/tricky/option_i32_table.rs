@@ -101,35 +101,6 @@ impl<'ctx> OptionI32IdUnique<'ctx> {
     }
 }
 
-/// Access to the btree index `"option_i32_id_idx_btree"` of the table `option_i32`: rows by the values of
-/// `id`, in the order SpacetimeDB orders them.
-///
-/// Obtain one with [`OptionI32TableHandle::id_2`], like `ctx.db.option_i32().id_2()`.
-pub struct OptionI32IdIndex<'ctx> {
-    imp: __sdk::TableHandle<super::RemoteModule, OptionI32>,
-    phantom: std::marker::PhantomData<&'ctx super::RemoteTables>,
-}
-
-impl<'ctx> OptionI32TableHandle<'ctx> {
-    /// The btree index `"option_i32_id_idx_btree"`.
-    pub fn id_2(&self) -> OptionI32IdIndex<'ctx> {
-        OptionI32IdIndex { imp: self.imp.clone(), phantom: std::marker::PhantomData }
-    }
-}
-
-impl<'ctx> OptionI32IdIndex<'ctx> {
-    /// The cached rows whose indexed columns equal the values given.
-    pub fn filter(&self, id: &i32) -> Vec<OptionI32> {
-        self.imp.btree_scan("option_i32_id_idx_btree", &[__sdk::key(id)], None)
-    }
-
-    /// The cached rows whose `id` lies within `range`.
-    pub fn range(&self, range: impl std::ops::RangeBounds<i32>) -> Vec<OptionI32> {
-        let range = (__sdk::key_bound(range.start_bound()), __sdk::key_bound(range.end_bound()));
-        self.imp.btree_scan("option_i32_id_idx_btree", &[], Some(range))
-    }
-}
-
 /// Access to the btree index `"option_i32_who_idx_btree"` of the table `option_i32`: rows by the values of
 /// `who`, in the order SpacetimeDB orders them.
 ///
