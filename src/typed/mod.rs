@@ -197,3 +197,10 @@ pub(crate) fn event_context<M: SpacetimeModule>(ctx: &crate::EventContext) -> M:
 pub trait InModule {
     type Module: SpacetimeModule;
 }
+
+/// Decodes a value that must fill `bytes` exactly (reducer arguments); `None` otherwise.
+pub fn decode_exact<T: for<'de> __sats::de::Deserialize<'de>>(bytes: &[u8]) -> Option<T> {
+    let mut rest = bytes;
+    let value = __sats::bsatn::from_reader(&mut rest).ok()?;
+    rest.is_empty().then_some(value)
+}

@@ -101,7 +101,7 @@ impl __sdk::Reducer for Reducer {
 {%- else %}
         match reducer_name {
 {%- for r in reducers %}
-            {{ r.name_lit }} => __sdk::__sats::bsatn::from_slice::<{{ r.file }}::{{ r.args }}>(args).ok().map(Into::into),
+            {{ r.name_lit }} => __sdk::decode_exact::<{{ r.file }}::{{ r.args }}>(args).map(Into::into),
 {%- endfor %}
             _ => None,
         }

@@ -136,14 +136,14 @@ impl __sdk::Reducer for Reducer {
 
     fn try_from_bsatn(reducer_name: &str, args: &[u8]) -> Option<Self> {
         match reducer_name {
-            "add_player" => __sdk::__sats::bsatn::from_slice::<add_player_reducer::AddPlayerArgs>(args).ok().map(Into::into),
-            "add_setting" => __sdk::__sats::bsatn::from_slice::<add_setting_reducer::AddSettingArgs>(args).ok().map(Into::into),
-            "add_tagged" => __sdk::__sats::bsatn::from_slice::<add_tagged_reducer::AddTaggedArgs>(args).ok().map(Into::into),
-            "level_up" => __sdk::__sats::bsatn::from_slice::<level_up_reducer::LevelUpArgs>(args).ok().map(Into::into),
-            "on_timer" => __sdk::__sats::bsatn::from_slice::<on_timer_reducer::OnTimerArgs>(args).ok().map(Into::into),
-            "rename_player" => __sdk::__sats::bsatn::from_slice::<rename_player_reducer::RenamePlayerArgs>(args).ok().map(Into::into),
-            "send_chat" => __sdk::__sats::bsatn::from_slice::<send_chat_reducer::SendChatArgs>(args).ok().map(Into::into),
-            "start_timer" => __sdk::__sats::bsatn::from_slice::<start_timer_reducer::StartTimerArgs>(args).ok().map(Into::into),
+            "add_player" => __sdk::decode_exact::<add_player_reducer::AddPlayerArgs>(args).map(Into::into),
+            "add_setting" => __sdk::decode_exact::<add_setting_reducer::AddSettingArgs>(args).map(Into::into),
+            "add_tagged" => __sdk::decode_exact::<add_tagged_reducer::AddTaggedArgs>(args).map(Into::into),
+            "level_up" => __sdk::decode_exact::<level_up_reducer::LevelUpArgs>(args).map(Into::into),
+            "on_timer" => __sdk::decode_exact::<on_timer_reducer::OnTimerArgs>(args).map(Into::into),
+            "rename_player" => __sdk::decode_exact::<rename_player_reducer::RenamePlayerArgs>(args).map(Into::into),
+            "send_chat" => __sdk::decode_exact::<send_chat_reducer::SendChatArgs>(args).map(Into::into),
+            "start_timer" => __sdk::decode_exact::<start_timer_reducer::StartTimerArgs>(args).map(Into::into),
             _ => None,
         }
     }

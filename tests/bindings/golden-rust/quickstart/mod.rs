@@ -76,9 +76,9 @@ impl __sdk::Reducer for Reducer {
 
     fn try_from_bsatn(reducer_name: &str, args: &[u8]) -> Option<Self> {
         match reducer_name {
-            "move_to" => __sdk::__sats::bsatn::from_slice::<move_to_reducer::MoveToArgs>(args).ok().map(Into::into),
-            "say" => __sdk::__sats::bsatn::from_slice::<say_reducer::SayArgs>(args).ok().map(Into::into),
-            "set_name" => __sdk::__sats::bsatn::from_slice::<set_name_reducer::SetNameArgs>(args).ok().map(Into::into),
+            "move_to" => __sdk::decode_exact::<move_to_reducer::MoveToArgs>(args).map(Into::into),
+            "say" => __sdk::decode_exact::<say_reducer::SayArgs>(args).map(Into::into),
+            "set_name" => __sdk::decode_exact::<set_name_reducer::SetNameArgs>(args).map(Into::into),
             _ => None,
         }
     }

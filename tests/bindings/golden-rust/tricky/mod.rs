@@ -86,9 +86,9 @@ impl __sdk::Reducer for Reducer {
 
     fn try_from_bsatn(reducer_name: &str, args: &[u8]) -> Option<Self> {
         match reducer_name {
-            "do" => __sdk::__sats::bsatn::from_slice::<do_reducer::DoArgs>(args).ok().map(Into::into),
-            "on_x" => __sdk::__sats::bsatn::from_slice::<on_x_reducer::OnXArgs>(args).ok().map(Into::into),
-            "x" => __sdk::__sats::bsatn::from_slice::<x_reducer::XArgs>(args).ok().map(Into::into),
+            "do" => __sdk::decode_exact::<do_reducer::DoArgs>(args).map(Into::into),
+            "on_x" => __sdk::decode_exact::<on_x_reducer::OnXArgs>(args).map(Into::into),
+            "x" => __sdk::decode_exact::<x_reducer::XArgs>(args).map(Into::into),
             _ => None,
         }
     }
