@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod protocol;
 mod runtime;
 pub mod schema;
+pub mod typed;
 
 pub use connection::{
     CallbackId, Compression, DbConnection, DbConnectionBuilder, EventContext, ProcedureOutcome, ReconnectPolicy, ReducerThen,

@@ -16,6 +16,7 @@ pub mod model;
 pub mod names;
 pub mod reducers;
 mod render;
+pub mod rust;
 pub mod tables;
 
 use render::render;
@@ -121,6 +122,18 @@ pub fn generate_from_json(json: &str, opts: &Options) -> Result<Output, String> 
     check_prefix(&opts.prefix)?;
     let event_tables: Vec<String> = def.tables.iter().filter(|t| t.is_event).map(|t| t.name.clone()).collect();
     output(model::build(&raw, &opts.prefix, embedded, &event_tables)?, opts)
+}
+
+/// Generates the Rust `module_bindings` files (`--lang rust`) from a schema's JSON text, V9 or
+/// V10: `(file name, text)`, `mod.rs` first. The bindings embed the schema like the C code does.
+pub fn generate_rust_from_json(json: &str, opts: &Options) -> Result<Vec<(String, String)>, String> {
+    let def = stdb_schema::ModuleDef::from_json(json)?;
+    let raw = stdb_schema::to_raw_v9(&def);
+    let beyond_v9 = def.version == stdb_schema::SchemaVersion::V10 || !def.procedures.is_empty() || !def.views.is_empty();
+    let embedded = if beyond_v9 { compact_json(json)? } else { canonical_json(&raw) };
+    check_prefix(&opts.prefix)?;
+    let event_tables: Vec<String> = def.tables.iter().filter(|t| t.is_event).map(|t| t.name.clone()).collect();
+    rust::generate(&model::build(&raw, &opts.prefix, embedded, &event_tables)?, opts)
 }
 
 /// `json` without insignificant whitespace.

@@ -3,7 +3,7 @@
 use clap::{ArgGroup, Parser};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stdb_bindings_gen::{default_prefix, generate_from_json, input, Options};
+use stdb_bindings_gen::{default_prefix, generate_from_json, generate_rust_from_json, input, Options};
 
 /// Generates C bindings (PREFIX.h, PREFIX.c) and a header-only C++17 wrapper (PREFIX.hpp) for one
 /// SpacetimeDB module, over libstdb_client's C ABI (include/stdb_client.h).
@@ -49,9 +49,24 @@ struct Cli {
     #[arg(long, value_name = "NAME")]
     prefix: Option<String>,
 
-    /// Directory to write PREFIX.h, PREFIX.c and PREFIX.hpp to (created if missing).
+    /// Directory to write PREFIX.h, PREFIX.c and PREFIX.hpp to (created if missing); with
+    /// `--lang rust`, the `module_bindings` directory (e.g. src/module_bindings).
     #[arg(long, value_name = "DIR", default_value = ".")]
     out_dir: PathBuf,
+
+    /// What to generate: `c` (PREFIX.h, PREFIX.c and the C++ wrapper PREFIX.hpp), or `rust`
+    /// (a `module_bindings` module over the stdb-client crate, shaped like the official SDK's
+    /// `spacetime generate --lang rust`: mod.rs, NAME_type.rs, NAME_table.rs, NAME_reducer.rs).
+    #[arg(long, value_enum, default_value_t = Lang::C)]
+    lang: Lang,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Lang {
+    /// C bindings and the C++17 wrapper.
+    C,
+    /// Rust `module_bindings`.
+    Rust,
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -65,7 +80,18 @@ fn run(cli: Cli) -> Result<(), String> {
         unreachable!("clap requires one input")
     };
     let prefix = cli.prefix.unwrap_or_else(|| default_prefix(&loaded.name));
-    let out = generate_from_json(&loaded.json, &Options { prefix: prefix.clone(), source: loaded.source })?;
+    let opts = Options { prefix: prefix.clone(), source: loaded.source };
+    if cli.lang == Lang::Rust {
+        let files = generate_rust_from_json(&loaded.json, &opts)?;
+        std::fs::create_dir_all(&cli.out_dir).map_err(|e| format!("creating {}: {e}", cli.out_dir.display()))?;
+        for (name, text) in &files {
+            let path = cli.out_dir.join(name);
+            std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        }
+        eprintln!("wrote {} files to {}", files.len(), cli.out_dir.display());
+        return Ok(());
+    }
+    let out = generate_from_json(&loaded.json, &opts)?;
     std::fs::create_dir_all(&cli.out_dir).map_err(|e| format!("creating {}: {e}", cli.out_dir.display()))?;
     for (ext, text) in [("h", &out.header), ("c", &out.source), ("hpp", &out.cpp)] {
         let path = cli.out_dir.join(format!("{prefix}.{ext}"));
