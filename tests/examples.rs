@@ -194,10 +194,8 @@ fn game_loop_reports_frame_times() -> R<()> {
         return Err(format!("implausible statistics: {all}"));
     }
     for i in 0..clients {
-        let line = out
-            .lines()
-            .find(|l| l.starts_with(&format!("client {i} (")))
-            .ok_or(format!("no line for client {i}:\n{out}"))?;
+        let line =
+            out.lines().find(|l| l.starts_with(&format!("client {i} ("))).ok_or(format!("no line for client {i}:\n{out}"))?;
         let seen: u64 = line[format!("client {i} (").len()..].split_whitespace().next().unwrap_or("0").parse().unwrap_or(0);
         if seen == 0 {
             return Err(format!("client {i} saw no moves of the others: {line}"));

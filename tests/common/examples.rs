@@ -1,5 +1,7 @@
 //! Helpers shared by tests/examples.rs and tests/python.rs: the library under its SONAME, shims
 //! generated from the live server, compiling, and running programs with a time limit.
+// Each of the two test binaries uses part of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -103,12 +105,8 @@ pub fn describe(what: &str, out: &Output) -> String {
 
 /// Runs `cmd` (stdin closed) to completion within `limit`; Err if it times out.
 pub fn run(mut cmd: Command, limit: Duration, what: &str) -> R<Output> {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{what}: {e}"))?;
+    let child =
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| format!("{what}: {e}"))?;
     wait(child, limit, what)
 }
 
