@@ -78,12 +78,12 @@ fn quickstart_and_typed_demo_clients_complete() -> R<()> {
 
 /// The identity printed on chat's "* connected as HEX (…)" line.
 fn identity_of(out: &str) -> R<String> {
-    let line = out.lines().find(|l| l.starts_with("* connected as ")).ok_or(format!("no identity line in:\n{out}"))?;
-    let hex = line["* connected as ".len()..].split_whitespace().next().unwrap_or("").to_string();
+    let rest = out.lines().find_map(|l| l.strip_prefix("* connected as ")).ok_or(format!("no identity line in:\n{out}"))?;
+    let hex = rest.split_whitespace().next().unwrap_or("").to_string();
     if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(hex)
     } else {
-        Err(format!("not an identity: {line}"))
+        Err(format!("not an identity: {rest}"))
     }
 }
 
@@ -194,11 +194,11 @@ fn game_loop_reports_frame_times() -> R<()> {
         return Err(format!("implausible statistics: {all}"));
     }
     for i in 0..clients {
-        let line =
-            out.lines().find(|l| l.starts_with(&format!("client {i} ("))).ok_or(format!("no line for client {i}:\n{out}"))?;
-        let seen: u64 = line[format!("client {i} (").len()..].split_whitespace().next().unwrap_or("0").parse().unwrap_or(0);
+        let prefix = format!("client {i} (");
+        let rest = out.lines().find_map(|l| l.strip_prefix(&prefix)).ok_or(format!("no line for client {i}:\n{out}"))?;
+        let seen: u64 = rest.split_whitespace().next().unwrap_or("0").parse().unwrap_or(0);
         if seen == 0 {
-            return Err(format!("client {i} saw no moves of the others: {line}"));
+            return Err(format!("client {i} saw no moves of the others: {rest}"));
         }
     }
     println!("{out}");
