@@ -1,6 +1,6 @@
 //! The Python package (python/stdb_client) and its example: `python3 -m pytest python/tests`
 //! against a live server, once per server (`::v1_2`, `::v2_8`), with Debian's /usr/bin/python3
-//! (python3-cffi and python3-pytest, which scripts/setup installs). The tests get a fresh
+//! (python3-cffi and python3-pytest, which scripts/setup installs). The live tests get a fresh
 //! `quickstart` database, the shims generated from its live schema, and this build's library.
 
 #[path = "common/examples.rs"]

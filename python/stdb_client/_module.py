@@ -3,8 +3,9 @@ compiled as a shared library and loaded into the core's cffi instance.
 
 Rows become ``Record`` objects (attributes named as the columns), strings ``str``, ``Vec<u8>``
 ``bytes``, arrays ``list``, options ``None`` or the value, identities ``Identity``, timestamps and
-durations ``int`` microseconds, 128/256-bit integers ``int``, plain enums the variant name, enums
-with payloads ``Variant(name, value)``. Reducer arguments take the same Python values.
+durations ``int`` microseconds, 128/256-bit integers ``int``, sum types (enums) ``Variant(name,
+value)``. Reducer arguments and lookup keys take the same Python values (``Some(None)`` of a nested
+option cannot be written: ``None`` is the outer ``None``).
 """
 
 import os
@@ -145,10 +146,10 @@ class Module:
         if fields == ["has_value", "value"]:
             return self.to_py(v.value) if v.has_value else None
         if fields == ["tag", "value"] and ffi.typeof(v.value).kind == "union":
+            variant, arms = self._variants(t)
             tag = int(ffi.cast("int", v.tag))
-            arms = [f for f, _ in ffi.typeof(v.value).fields]
-            arm = arms[tag] if tag < len(arms) else None
-            return Variant(arm, self.to_py(getattr(v.value, arm)) if arm else None)
+            arm = variant.get(tag, str(tag))
+            return Variant(arm, self.to_py(getattr(v.value, arm)) if arm in arms else None)
         return Record(**{f: self.to_py(getattr(v, f)) for f in fields})
 
     # ---- Python values -> C (into `target`, a cdata to fill; `keep` holds allocations) ----
@@ -167,6 +168,15 @@ class Module:
             keep.append(buf)
             target.data = ffi.cast(ffi.typeof(target.data), buf)
             target.len = len(data)
+        elif name == "stdb_connection_id":
+            ffi.memmove(target.bytes, bytes.fromhex(value)[::-1] if isinstance(value, str) else bytes(value), 16)
+        elif name in (p + "u128", p + "u256", p + "i128", p + "i256"):
+            n = len(target.limbs)
+            if not -(1 << (64 * n - 1)) <= int(value) < (1 << (64 * n)):
+                raise OverflowError("%d does not fit %s" % (value, name))
+            x = int(value) & ((1 << (64 * n)) - 1)
+            for i in range(n):
+                target.limbs[i] = (x >> (64 * i)) & 0xFFFFFFFFFFFFFFFF
         elif name == p + "timestamp":
             target.micros_since_unix_epoch = int(value)
         elif name == p + "time_duration":
@@ -183,10 +193,25 @@ class Module:
             target.data = arr
             target.len = len(value)
         elif fields == ["tag", "value"]:
-            raise NotImplementedError("sum-type arguments are not supported by the Python typed layer yet")
+            v = value if isinstance(value, Variant) else Variant(*value)
+            variant, arms = self._variants(t)
+            tags = [k for k, n in variant.items() if n == v.name]
+            if not tags:
+                raise ValueError("%s has no variant %r" % (name, v.name))
+            target.tag = tags[0]
+            if v.name in arms:
+                self._set_field(target.value, v.name, v.value, keep)
         else:
             for f in fields:
                 self._set_field(target, f, value[f] if isinstance(value, dict) else getattr(value, f), keep)
+
+    def _variants(self, t):
+        """A sum type's {tag value: variant name} (from its C enum `NAME_tag`, whose constants are
+        `NAME_Variant`) and the variants that carry a payload (the members of its union)."""
+        fields = dict(t.fields)
+        prefix = t.cname.replace("struct ", "") + "_"
+        variant = {k: n[len(prefix):] if n.startswith(prefix) else n for k, n in fields["tag"].type.elements.items()}
+        return variant, {f for f, _ in fields["value"].type.fields}
 
     def _set_field(self, target, f, value, keep):
         ffi = self.core.ffi
