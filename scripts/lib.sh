@@ -40,10 +40,11 @@ WASM_2X_DIR="$MODULES_2X_DIR/target/wasm32-unknown-unknown/release"
 
 # Debian packages the test bed needs at run time (wasm toolchain + valgrind for the C tests; xz for
 # the 2.x server; cmake, pkg-config, g++ and binutils for scripts/install and the packaging tests;
-# luajit and python3-cffi for the FFI-declaration tests; love, xvfb, xauth and Mesa's software
-# OpenGL for the LÖVE sample's headless test).
+# luajit and python3-cffi for the FFI-declaration tests; python3-pytest for the Python package's tests,
+# which use Debian's /usr/bin/python3 with these two; love, xvfb, xauth and Mesa's software OpenGL
+# for the LÖVE sample's headless test).
 APT_PACKAGES_BASE=(rustc-web cargo-web rust-web-src lld valgrind xz-utils cmake pkg-config g++ binutils luajit python3-cffi
-    love xvfb xauth libgl1-mesa-dri)
+    python3-pytest love xvfb xauth libgl1-mesa-dri)
 # Extra packages needed only to compile the server (openssl-sys, jemalloc, zstd, ring).
 APT_PACKAGES_SERVER_BUILD=(build-essential pkg-config libssl-dev)
 
