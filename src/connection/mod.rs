@@ -87,6 +87,8 @@ struct PendingCall {
     reducer: Arc<str>,
     args: Bytes,
     then: Option<Box<ReducerThen>>,
+    /// The transport's socket generation when the call was recorded (`Link::generation`).
+    generation: u64,
 }
 
 /// Calls awaiting a result, at most this many (v1 sends no result for some calls).
@@ -355,7 +357,8 @@ impl DbConnection {
             let evicted = if pending.len() >= MAX_PENDING_CALLS { pending.pop_front() } else { None };
             let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
             let reducer: Arc<str> = def.name.as_str().into();
-            pending.push_back(PendingCall { request_id, sent: Instant::now(), reducer, args: args.clone(), then });
+            let generation = self.inner.link.generation.load(SeqCst);
+            pending.push_back(PendingCall { request_id, sent: Instant::now(), reducer, args: args.clone(), then, generation });
             (request_id, evicted)
         };
         if let Some(call) = evicted.filter(|c| c.then.is_some()) {
@@ -650,16 +653,18 @@ impl DbConnection {
                 self.mark_ended();
                 subscription::end_all(self);
                 self.fail_one_off_queries("the connection ended before the answer arrived");
-                self.fail_pending_calls("the connection ended before the result arrived");
+                self.fail_pending_calls("the connection ended before the result arrived", None);
                 let cb = lock(&self.inner.lifecycle).on_disconnect.take();
                 if let Some(cb) = cb {
                     cb(self, e.as_ref());
                 }
             }
-            Inbound::ConnectionLost(e) => {
-                log::warn!("connection lost, reconnecting: {e}");
+            Inbound::ConnectionLost { error, generation } => {
+                log::warn!("connection lost, reconnecting: {error}");
                 self.fail_one_off_queries("the connection was lost before the answer arrived");
-                self.fail_pending_calls("the connection was lost before the result arrived; the call may or may not have run");
+                // Calls made after the reconnect (this tick may come long after it) are not lost.
+                let why = "the connection was lost before the result arrived; the call may or may not have run";
+                self.fail_pending_calls(why, Some(generation));
             }
             Inbound::Reconnected { identity, token, connection_id, protocol } => {
                 self.set_protocol(protocol);
@@ -862,8 +867,19 @@ impl DbConnection {
     }
 
     /// The connection ended or was lost: no pending reducer call or procedure gets a result now.
-    fn fail_pending_calls(&self, why: &str) {
-        let calls: Vec<PendingCall> = lock(&self.inner.pending_calls).drain(..).collect();
+    /// With `up_to`, a lost socket's generation: only the calls recorded on it or before it.
+    fn fail_pending_calls(&self, why: &str, up_to: Option<u64>) {
+        let calls: Vec<PendingCall> = {
+            let mut pending = lock(&self.inner.pending_calls);
+            match up_to {
+                None => pending.drain(..).collect(),
+                Some(g) => {
+                    let (lost, kept): (VecDeque<_>, VecDeque<_>) = pending.drain(..).partition(|c| c.generation <= g);
+                    *pending = kept;
+                    lost.into()
+                }
+            }
+        };
         for call in calls {
             self.defer_lost_call(call, why);
         }

@@ -59,7 +59,8 @@ pub(crate) struct Config {
 /// reconciles the cache, reporting exactly the rows that changed while it was away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReconnectPolicy {
-    /// Attempts per outage before giving up (then `on_disconnect` reports the last error).
+    /// Attempts per outage before giving up (then `on_disconnect` reports the last error). A
+    /// token the server rejects (HTTP 401) ends the attempts at once, reported the same way.
     pub max_attempts: u32,
     /// Delay before the first attempt; doubled after each failure, up to `max_delay`.
     pub initial_delay: Duration,
@@ -156,7 +157,8 @@ pub(crate) async fn run(
         };
         log::warn!("connection lost ({lost}); reconnecting");
         link.reconnecting.store(true, Relaxed);
-        link.push(Inbound::ConnectionLost(lost.clone()));
+        let generation = link.generation.load(std::sync::atomic::Ordering::SeqCst);
+        link.push(Inbound::ConnectionLost { error: lost.clone(), generation });
         let mut delay = policy.initial_delay;
         let mut last = lost;
         let mut reconnected = None;
@@ -174,6 +176,12 @@ pub(crate) async fn run(
                     break;
                 }
                 Err(Attempt::Closed) => return link.push(Inbound::Disconnected(None)),
+                Err(Attempt::Failed(e)) if token_rejected(&e) => {
+                    // No later attempt can succeed with this token: report it now rather than
+                    // retrying for the whole policy (about a minute with the default one).
+                    log::warn!("reconnect attempt {attempt} failed: {e}; not retrying a rejected token");
+                    return link.push(Inbound::Disconnected(Some(e)));
+                }
                 Err(Attempt::Failed(e)) => {
                     log::warn!("reconnect attempt {attempt} of {} failed: {e}", policy.max_attempts);
                     last = e;
@@ -189,10 +197,17 @@ pub(crate) async fn run(
             unreachable!("connect yields Connected")
         };
         config.token = Some(token.clone());
+        // Calls accepted from here on go out on the new socket: they record the new generation.
+        link.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         link.reconnecting.store(false, Relaxed);
         link.push(Inbound::Reconnected { identity, token, connection_id, protocol });
         push_leftovers(&link, again.leftovers);
     }
+}
+
+/// The server refused our token (401): retrying with the same token cannot succeed.
+fn token_rejected(e: &Error) -> bool {
+    matches!(e, Error::Connect { kind: ConnectErrorKind::HttpStatus(401), .. })
 }
 
 /// Reconnects must present the token the server issued, to come back as the same identity.
