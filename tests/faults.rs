@@ -763,7 +763,7 @@ fn reducer_calls_around_drops_are_delivered_or_failed_never_lost() {
 
 /// The host does not tick while the connection drops and comes back; a call made after the
 /// reconnect (sent on the new connection) commits. When the host then ticks, that call must get
-/// its real outcome — not "lost with the old connection".
+/// its real outcome — not "lost with the old connection" — and so must a one-off query.
 fn a_call_sent_after_a_reconnect_the_host_did_not_tick_through_is_not_reported_lost() {
     let db = publish("sdk-test");
     let relay = Relay::start(&db);
@@ -791,6 +791,11 @@ fn a_call_sent_after_a_reconnect_the_host_did_not_tick_through_is_not_reported_l
         assert!(Instant::now() < deadline, "the transport never reconnected");
         std::thread::sleep(Duration::from_millis(2));
     };
+    // A one-off query made now goes out on the new connection too.
+    let one_off = Arc::new(Mutex::new(None));
+    let o = one_off.clone();
+    conn.one_off_query("SELECT * FROM pk_u32", move |_, r| *o.lock().unwrap() = Some(r.map(|_| ())))
+        .expect("one-off query on the reconnected transport");
     // Give the server time to answer on the new connection, still without ticking.
     std::thread::sleep(Duration::from_millis(500));
     assert!(tick_until(&conn, || outcomes.lock().unwrap().len() == n as usize), "every call got an outcome");
@@ -801,6 +806,8 @@ fn a_call_sent_after_a_reconnect_the_host_did_not_tick_through_is_not_reported_l
         "call {accepted}, sent on the new connection, reported {outcome}"
     );
     check_outcomes(&db, &outcomes, n);
+    assert!(tick_until(&conn, || one_off.lock().unwrap().is_some()));
+    assert_eq!(one_off.lock().unwrap().clone().unwrap(), Ok(()), "the one-off query sent on the new connection");
 }
 
 /// Like the call above, for a subscription: made (without ticking) once the transport has

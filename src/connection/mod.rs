@@ -125,8 +125,10 @@ pub(crate) struct Inner {
     pending_calls: Mutex<VecDeque<PendingCall>>,
     /// Per-call callbacks whose call can get no result, to be told so by the next tick.
     lost_calls: Mutex<Vec<(Box<ReducerThen>, String)>>,
-    one_off: Mutex<HashMap<u32, Box<OneOffCallback>>>,
-    procedures: Mutex<HashMap<u32, Box<ProcedureCallback>>>,
+    /// One-off queries and procedure calls awaiting their answer, with the socket generation they
+    /// were recorded on (`Link::generation`), like `PendingCall`.
+    one_off: Mutex<HashMap<u32, (u64, Box<OneOffCallback>)>>,
+    procedures: Mutex<HashMap<u32, (u64, Box<ProcedureCallback>)>>,
     next_one_off: AtomicU32,
     /// Diff buffers reused from tick to tick, so applying allocates as little as possible.
     diffs: Mutex<Vec<TableDiff>>,
@@ -397,7 +399,8 @@ impl DbConnection {
             Error::InvalidArgument(format!("arguments for procedure `{procedure}`({}): {e}", def.param_names.join(", ")))
         })?;
         let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
-        lock(&self.inner.procedures).insert(request_id, Box::new(f));
+        let generation = self.inner.link.generation.load(SeqCst);
+        lock(&self.inner.procedures).insert(request_id, (generation, Box::new(f)));
         let request =
             ClientRequest::CallProcedure { request_id, procedure: def.name.clone(), args: Bytes::copy_from_slice(args) };
         if let Err(e) = self.send(request) {
@@ -458,7 +461,8 @@ impl DbConnection {
         f: impl FnOnce(&DbConnection, std::result::Result<Vec<(String, RowList)>, String>) + Send + 'static,
     ) -> Result<()> {
         let id = self.inner.next_one_off.fetch_add(1, Relaxed);
-        lock(&self.inner.one_off).insert(id, Box::new(f));
+        let generation = self.inner.link.generation.load(SeqCst);
+        lock(&self.inner.one_off).insert(id, (generation, Box::new(f)));
         if let Err(e) = self.send(ClientRequest::OneOffQuery { request_id: id, query: sql.to_owned() }) {
             lock(&self.inner.one_off).remove(&id);
             return Err(e);
@@ -652,7 +656,7 @@ impl DbConnection {
                 }
                 self.mark_ended();
                 subscription::end_all(self);
-                self.fail_one_off_queries("the connection ended before the answer arrived");
+                self.fail_one_off_queries("the connection ended before the answer arrived", None);
                 self.fail_pending_calls("the connection ended before the result arrived", None);
                 let cb = lock(&self.inner.lifecycle).on_disconnect.take();
                 if let Some(cb) = cb {
@@ -661,7 +665,7 @@ impl DbConnection {
             }
             Inbound::ConnectionLost { error, generation } => {
                 log::warn!("connection lost, reconnecting: {error}");
-                self.fail_one_off_queries("the connection was lost before the answer arrived");
+                self.fail_one_off_queries("the connection was lost before the answer arrived", Some(generation));
                 // Calls made after the reconnect (this tick may come long after it) are not lost.
                 let why = "the connection was lost before the result arrived; the call may or may not have run";
                 self.fail_pending_calls(why, Some(generation));
@@ -757,7 +761,7 @@ impl DbConnection {
                 }
             },
             Parsed::OneOffResponse { request_id, result } => {
-                let cb = request_id.and_then(|id| lock(&self.inner.one_off).remove(&id));
+                let cb = request_id.and_then(|id| lock(&self.inner.one_off).remove(&id)).map(|(_, cb)| cb);
                 match cb {
                     Some(cb) => cb(self, result),
                     None => log::warn!("one-off query response with an unknown message id"),
@@ -769,7 +773,7 @@ impl DbConnection {
                 return Some(self.begin_work(event, step, tables, Tail::None, bytes, staged));
             }
             Parsed::ProcedureResult { request_id, timestamp, host_duration, result } => {
-                let cb = lock(&self.inner.procedures).remove(&request_id);
+                let cb = lock(&self.inner.procedures).remove(&request_id).map(|(_, cb)| cb);
                 match cb {
                     Some(cb) => cb(self, ProcedureOutcome { result, timestamp, host_duration }),
                     None => log::warn!("procedure result for unknown request id {request_id}"),
@@ -781,9 +785,10 @@ impl DbConnection {
     }
 
     /// Answers one-off queries whose answer can no longer come.
-    fn fail_one_off_queries(&self, why: &str) {
-        let pending: Vec<_> = lock(&self.inner.one_off).drain().collect();
-        for (_, cb) in pending {
+    /// With `up_to`, a lost socket's generation: only the queries recorded on it or before it.
+    fn fail_one_off_queries(&self, why: &str, up_to: Option<u64>) {
+        let pending = take_up_to(&mut lock(&self.inner.one_off), up_to);
+        for cb in pending {
             cb(self, Err(why.to_owned()));
         }
     }
@@ -884,8 +889,8 @@ impl DbConnection {
             self.defer_lost_call(call, why);
         }
         self.run_lost_calls();
-        let procedures: Vec<_> = lock(&self.inner.procedures).drain().collect();
-        for (_, cb) in procedures {
+        let procedures = take_up_to(&mut lock(&self.inner.procedures), up_to);
+        for cb in procedures {
             let outcome = ProcedureOutcome {
                 result: Err(why.to_owned()),
                 timestamp: spacetimedb_lib::Timestamp::UNIX_EPOCH,
@@ -1017,6 +1022,13 @@ impl DbConnection {
     pub(crate) fn inner(&self) -> &Inner {
         &self.inner
     }
+}
+
+/// Removes and returns the callbacks recorded on socket generation `up_to` or before (all of them
+/// with `None`).
+fn take_up_to<T>(map: &mut HashMap<u32, (u64, T)>, up_to: Option<u64>) -> Vec<T> {
+    let ids: Vec<u32> = map.iter().filter(|(_, (g, _))| up_to.is_none_or(|u| *g <= u)).map(|(id, _)| *id).collect();
+    ids.into_iter().filter_map(|id| map.remove(&id)).map(|(_, cb)| cb).collect()
 }
 
 /// A reducer's error value as text: decoded as the string it is unless the schema declares
