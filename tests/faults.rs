@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 use stdb_client::{CallReducerFlags, ConnectErrorKind, DbConnection, Error, ReconnectPolicy, Status};
 use stdb_testbed::{Database, Server};
 
+const V2_8_ONLY: &[Variant] = &[Variant::V2_8];
+
 /// Kill/restart cycles per server, by case (90 in all per server).
 const INITIAL_SUBSCRIPTION_CYCLES: u32 = 30;
 const STREAM_CYCLES: u32 = 30;
@@ -41,6 +43,8 @@ fn main() {
             reducer_calls_around_drops_are_delivered_or_failed_never_lost,
             a_call_sent_after_a_reconnect_the_host_did_not_tick_through_is_not_reported_lost,
             a_subscription_made_after_a_reconnect_the_host_did_not_tick_through_applies_once,
+            // Procedures exist on 2.x servers only.
+            a_procedure_called_after_a_reconnect_the_host_did_not_tick_through_gets_its_result: V2_8_ONLY,
         ],
     )
 }
@@ -850,4 +854,37 @@ fn a_subscription_made_after_a_reconnect_the_host_did_not_tick_through_applies_o
     http_call(&db, "insert_join_left", "[10, 1]");
     assert!(tick_until(&conn, || t.count() == 11));
     assert_cache_equals_server(&conn, &db, "pk_u32 after the cut");
+}
+
+/// Like the call above, for a procedure (2.x only): called once the transport has reconnected,
+/// without ticking, it must get its result when the host ticks, not "lost with the old socket".
+fn a_procedure_called_after_a_reconnect_the_host_did_not_tick_through_gets_its_result() {
+    let db = publish("features-2x");
+    let relay = Relay::start(&db);
+    let watch = Watch::default();
+    let policy =
+        ReconnectPolicy { max_attempts: 50, initial_delay: Duration::from_millis(20), max_delay: Duration::from_millis(100) };
+    let conn = connect_with(watch.builder(builder(&db).with_uri(relay.url()).with_reconnect(policy)));
+    relay.cut();
+    let out = Arc::new(Mutex::new(None));
+    let deadline = Instant::now() + TIMEOUT;
+    let mut refusals = 0;
+    loop {
+        let o = out.clone();
+        match conn
+            .call_procedure("add_numbers", Args::new().u32(40).u32(2).bytes(), move |_, r| *o.lock().unwrap() = Some(r.result))
+        {
+            Err(Error::Disconnected) => refusals += 1,
+            Err(other) => panic!("call_procedure: {other:?}"),
+            Ok(_) if refusals > 0 => break,
+            Ok(_) => {} // before the transport saw the cut: told "lost" later
+        }
+        assert!(Instant::now() < deadline, "the transport never reconnected");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Only the last call's result is kept (each call overwrites `out` when it ends); wait for it.
+    std::thread::sleep(Duration::from_millis(500));
+    watch.wait_reconnects(&conn, 1, "after the cut");
+    tick_for(&conn, Duration::from_millis(200));
+    assert_eq!(out.lock().unwrap().clone().expect("an outcome").as_deref(), Ok(&42u64.to_le_bytes()[..]));
 }
