@@ -263,9 +263,10 @@ fn kill_and_restart_during_an_initial_subscription() {
     );
     assert!(full * 2 >= INITIAL_SUBSCRIPTION_CYCLES, "only {full} cycles subscribed to the full 20 000 rows");
     println!(
-        "faults {}: initial subscription: {INITIAL_SUBSCRIPTION_CYCLES} kill/restart cycles survived ({applied_after_the_restart} killed before the rows arrived, {full} with all 20 000 rows there after the restart; rows lost by the server to a kill and put back {repopulated} times), {}; {:.1}s",
+        "faults {}: initial subscription: {INITIAL_SUBSCRIPTION_CYCLES} kill/restart cycles survived ({applied_after_the_restart} killed before the rows arrived, {full} with all 20 000 rows there after the restart; rows lost by the server to a kill and put back {repopulated} times), {}, restarts retried {}; {:.1}s",
         variant(),
         timings.summary(),
+        server.restart_retries(),
         started.elapsed().as_secs_f64()
     );
 }
@@ -327,11 +328,12 @@ fn kill_and_restart_during_a_stream_of_updates() {
     assert!(seen_before_kill >= u64::from(STREAM_CYCLES), "updates were flowing when the server was killed");
     assert_eq!(watch.reconnects(), STREAM_CYCLES as usize);
     println!(
-        "faults {}: update stream: {STREAM_CYCLES} kill/restart cycles survived, {} reducer calls streamed, {} messages received before the kills, {}; {:.1}s",
+        "faults {}: update stream: {STREAM_CYCLES} kill/restart cycles survived, {} reducer calls streamed, {} messages received before the kills, {}, restarts retried {}; {:.1}s",
         variant(),
         streamed.load(SeqCst),
         seen_before_kill,
         timings.summary(),
+        server.restart_retries(),
         started.elapsed().as_secs_f64()
     );
 }
@@ -363,9 +365,10 @@ fn kill_and_restart_while_idle() {
     assert_eq!(call(&conn, "insert_pk_u32", Args::new().u32(3_000_000).i32(1)), Status::Committed);
     assert_cache_equals_server(&conn, &db, "after the last cycle");
     println!(
-        "faults {}: idle: {IDLE_CYCLES} kill/restart cycles survived, {}; {:.1}s",
+        "faults {}: idle: {IDLE_CYCLES} kill/restart cycles survived, {}, restarts retried {}; {:.1}s",
         variant(),
         timings.summary(),
+        server.restart_retries(),
         started.elapsed().as_secs_f64()
     );
 }

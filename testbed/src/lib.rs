@@ -362,6 +362,8 @@ struct Restart {
     keys_dir: PathBuf,
     /// Key directories used so far (to name the next one).
     key_generation: u32,
+    /// Starts that exited at once (e.g. the port not free yet) and were tried again.
+    retries: u32,
 }
 
 impl Server {
@@ -395,7 +397,8 @@ impl Server {
         let log_path = data_dir.path().join("server.log");
         let keys_dir = data_dir.path().join("keys");
         let child = spawn_server(binary, port, data_dir.path(), &keys_dir, &log_path, persistent)?;
-        let restart = persistent.then(|| Mutex::new(Restart { binary: binary.to_path_buf(), port, keys_dir, key_generation: 0 }));
+        let restart = persistent
+            .then(|| Mutex::new(Restart { binary: binary.to_path_buf(), port, keys_dir, key_generation: 0, retries: 0 }));
         let server = Server {
             kind,
             http_url: format!("http://127.0.0.1:{port}"),
@@ -433,9 +436,9 @@ impl Server {
     /// (`http_url` does not change), and waits until it answers. Returns how long that took.
     ///
     /// The port is free again as soon as the process is dead: the kernel closes its listening
-    /// socket, the server binds with SO_REUSEADDR (tokio's default), so the TIME_WAIT entries of
-    /// its old connections do not block the bind. If a bind fails anyway the start is retried
-    /// for a few seconds.
+    /// socket, and the TIME_WAIT entries of its old connections do not block a bind with
+    /// SO_REUSEADDR (which tokio's listeners set on Unix). A start that exits at once (a failed
+    /// bind) is tried again for up to 10 s; [`Server::restart_retries`] counts those.
     pub fn restart(&self) -> Result<Duration, TestbedError> {
         let started = Instant::now();
         let (Some(restart), Some(child), Some(data_dir), Some(log_path)) =
@@ -444,7 +447,7 @@ impl Server {
             return Err(TestbedError::ServerStart("restart: not a persistent server of ours (start_persistent_of)".into()));
         };
         self.stop();
-        let r = restart.lock().unwrap();
+        let mut r = restart.lock().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let new = spawn_server(&r.binary, r.port, data_dir.path(), &r.keys_dir, log_path, true)?;
@@ -457,6 +460,7 @@ impl Server {
                     if !exited || Instant::now() > deadline {
                         return Err(e);
                     }
+                    r.retries += 1;
                     std::thread::sleep(Duration::from_millis(100));
                 }
             }
@@ -478,9 +482,10 @@ impl Server {
         self.restart()
     }
 
-    /// The server's process id (owned servers only).
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(|c| c.lock().unwrap().id())
+    /// How many restarts of this persistent server exited at once (the port not yet free, say)
+    /// and had to be tried again.
+    pub fn restart_retries(&self) -> u32 {
+        self.restart.as_ref().map_or(0, |r| r.lock().unwrap().retries)
     }
 
     fn wait_ready(&self) -> Result<(), TestbedError> {
