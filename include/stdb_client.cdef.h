@@ -62,6 +62,8 @@ enum stdb_result {
 };
 typedef int32_t stdb_result;
 
+typedef struct Uuid Uuid;
+
 typedef struct stdb_connection stdb_connection;
 
 typedef struct stdb_connection_builder stdb_connection_builder;

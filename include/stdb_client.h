@@ -218,6 +218,11 @@ typedef int32_t stdb_result;
 #endif // __cplusplus
 
 /*
+ A UUID, as SpacetimeDB 2.x stores it: one `u128` (big-endian byte order when formatted).
+ */
+typedef struct Uuid Uuid;
+
+/*
  A connection to a database. Owned by the caller: release with `stdb_connection_free`.
  Pointers passed to callbacks are borrowed (valid during the callback; do not free them).
  */
@@ -572,6 +577,8 @@ typedef void (*stdb_update_fn)(void *user_data,
                                const uint8_t *new_row,
                                size_t new_len);
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -667,7 +674,9 @@ stdb_result stdb_connection_builder_set_max_queued_bytes(struct stdb_connection_
  client comes back as the same identity (with a new connection id), renews its subscriptions
  and reconciles the cache: row callbacks then report exactly what changed while it was away,
  with an event of kind `STDB_EVENT_RECONNECTED`. Calls made while reconnecting return
- `STDB_ERR_DISCONNECTED`. `max_attempts` 0 turns reconnection off.
+ `STDB_ERR_DISCONNECTED`. `max_attempts` 0 turns reconnection off. A token the server rejects
+ (HTTP 401) ends the attempts at once; `on_disconnect` reports it, as it does the last error
+ when the attempts run out.
  */
 stdb_result stdb_connection_builder_set_reconnect(struct stdb_connection_builder *builder,
                                                   uint32_t max_attempts,

@@ -38,8 +38,12 @@ pub(crate) enum Inbound {
     },
     /// The socket is gone; `None` after a disconnect we asked for.
     Disconnected(Option<Error>),
-    /// The socket was lost and reconnection is being attempted (auto-reconnect only).
-    ConnectionLost(Error),
+    /// The socket was lost and reconnection is being attempted (auto-reconnect only). `generation`
+    /// is the lost socket's [`Link::generation`]: calls sent on a later socket are not lost with it.
+    ConnectionLost {
+        error: Error,
+        generation: u64,
+    },
     /// A new socket is open after a loss, as the same identity with a new connection id.
     Reconnected {
         identity: Identity,
@@ -58,6 +62,10 @@ pub(crate) struct Link {
     pub schema: OnceLock<Arc<Schema>>,
     /// True between a lost connection and the reconnect (calls fail meanwhile).
     pub reconnecting: std::sync::atomic::AtomicBool,
+    /// Which socket the transport is on: 0 for the first, incremented at each reconnect before
+    /// calls are accepted again. A reducer call records it, so a lost socket fails only the calls
+    /// that may have gone out on it (the host may tick the loss only after the reconnect).
+    pub generation: std::sync::atomic::AtomicU64,
     /// Reading pauses while `counters.queued_bytes` is at least this (at least 1).
     max_queued_bytes: u64,
     /// Signalled when `queued_bytes` drops back under the limit (a paused transport waits on it).
@@ -75,6 +83,7 @@ impl Link {
             counters: Counters::default(),
             schema: OnceLock::new(),
             reconnecting: std::sync::atomic::AtomicBool::new(false),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

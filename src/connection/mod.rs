@@ -88,6 +88,8 @@ struct PendingCall {
     reducer: Arc<str>,
     args: Bytes,
     then: Option<Box<ReducerThen>>,
+    /// The transport's socket generation when the call was recorded (`Link::generation`).
+    generation: u64,
 }
 
 /// Calls awaiting a result, at most this many (v1 sends no result for some calls).
@@ -134,8 +136,10 @@ pub(crate) struct Inner {
     pending_calls: Mutex<VecDeque<PendingCall>>,
     /// Per-call callbacks whose call can get no result, to be told so by the next tick.
     lost_calls: Mutex<Vec<(Box<ReducerThen>, String)>>,
-    one_off: Mutex<HashMap<u32, Box<OneOffCallback>>>,
-    procedures: Mutex<HashMap<u32, Box<ProcedureCallback>>>,
+    /// One-off queries and procedure calls awaiting their answer, with the socket generation they
+    /// were recorded on (`Link::generation`), like `PendingCall`.
+    one_off: Mutex<HashMap<u32, (u64, Box<OneOffCallback>)>>,
+    procedures: Mutex<HashMap<u32, (u64, Box<ProcedureCallback>)>>,
     next_one_off: AtomicU32,
     /// The ticking thread's own state (diff buffers, a message left partly done).
     tick: Mutex<tick::TickState>,
@@ -344,7 +348,8 @@ impl DbConnection {
             let evicted = if pending.len() >= MAX_PENDING_CALLS { pending.pop_front() } else { None };
             let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
             let reducer: Arc<str> = def.name.as_str().into();
-            pending.push_back(PendingCall { request_id, sent: Instant::now(), reducer, args: args.clone(), then });
+            let generation = self.inner.link.generation.load(SeqCst);
+            pending.push_back(PendingCall { request_id, sent: Instant::now(), reducer, args: args.clone(), then, generation });
             (request_id, evicted)
         };
         if let Some(call) = evicted.filter(|c| c.then.is_some()) {
@@ -383,7 +388,8 @@ impl DbConnection {
             Error::InvalidArgument(format!("arguments for procedure `{procedure}`({}): {e}", def.param_names.join(", ")))
         })?;
         let request_id = self.inner.next_request_id.fetch_add(1, Relaxed);
-        self.inner.procedures.lock().insert(request_id, Box::new(f));
+        let generation = self.inner.link.generation.load(SeqCst);
+        self.inner.procedures.lock().insert(request_id, (generation, Box::new(f)));
         let request =
             ClientRequest::CallProcedure { request_id, procedure: def.name.clone(), args: Bytes::copy_from_slice(args) };
         if let Err(e) = self.send(request) {
@@ -444,7 +450,8 @@ impl DbConnection {
         f: impl FnOnce(&DbConnection, std::result::Result<Vec<(String, RowList)>, String>) + Send + 'static,
     ) -> Result<()> {
         let id = self.inner.next_one_off.fetch_add(1, Relaxed);
-        self.inner.one_off.lock().insert(id, Box::new(f));
+        let generation = self.inner.link.generation.load(SeqCst);
+        self.inner.one_off.lock().insert(id, (generation, Box::new(f)));
         if let Err(e) = self.send(ClientRequest::OneOffQuery { request_id: id, query: sql.to_owned() }) {
             self.inner.one_off.lock().remove(&id);
             return Err(e);

@@ -6,7 +6,7 @@ use crate::event::Event;
 use crate::protocol::{ClientRequest, Protocol};
 use crate::schema::SchemaVersion;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 pub type OnApplied = dyn FnOnce(&EventContext) + Send;
 pub type OnError = dyn FnOnce(&EventContext, &str) + Send;
@@ -38,6 +38,9 @@ pub(super) struct Entry {
     resyncing: bool,
     /// Was being unsubscribed when the connection was lost; ends once the cache is reconciled.
     orphaned: bool,
+    /// The transport's socket generation when it was last sent (`Link::generation`): a reconnect
+    /// renews only subscriptions sent on an earlier socket.
+    generation: u64,
 }
 
 #[derive(Default)]
@@ -89,6 +92,9 @@ impl SubscriptionBuilder {
                 break subs.next_query_id;
             }
         };
+        // Read before sending: a subscription sent on a later socket than it records is renewed
+        // once too often (the server rejects the duplicate), never left unsent.
+        let generation = inner.link.generation.load(SeqCst);
         conn.send(ClientRequest::Subscribe { request_id, query_id, queries: queries.clone() })?;
         subs.entries.insert(
             query_id,
@@ -101,6 +107,7 @@ impl SubscriptionBuilder {
                 cancelled: false,
                 resyncing: false,
                 orphaned: false,
+                generation,
             },
         );
         drop(subs);
@@ -236,14 +243,19 @@ pub(super) fn failed(conn: &DbConnection, query_id: u32, error: &str) {
 }
 
 /// After a reconnect: renews every pending or active subscription under its query id (ids are per
-/// connection, so they are free again), and marks the ones being unsubscribed as orphaned.
+/// connection, so they are free again), and marks the ones being unsubscribed as orphaned. A
+/// subscription made after the transport reconnected (the host may tick the reconnect late) went
+/// out on the new socket already: sending it again would make the server reject it as a duplicate.
 pub(super) fn resubscribe_all(conn: &DbConnection) {
     let inner = conn.inner();
+    let current = inner.link.generation.load(SeqCst);
     let mut subs = inner.subscriptions.lock();
     for (&query_id, entry) in subs.entries.iter_mut() {
         match entry.state {
+            SubscriptionState::Pending | SubscriptionState::Active if entry.generation >= current => {}
             SubscriptionState::Pending | SubscriptionState::Active => {
                 let request_id = inner.next_request_id.fetch_add(1, Relaxed);
+                entry.generation = current;
                 match conn.send(ClientRequest::Subscribe { request_id, query_id, queries: entry.queries.clone() }) {
                     Ok(()) => entry.resyncing = true,
                     Err(e) => log::warn!("renewing subscription {query_id} failed: {e}"),

@@ -11,6 +11,7 @@ use crate::cache::TableDiff;
 use crate::error::{Error, Result};
 use crate::event::{Event, ReducerEvent, Status};
 use crate::schema::Schema;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
@@ -217,17 +218,19 @@ impl DbConnection {
                 }
                 self.mark_ended();
                 subscription::end_all(self);
-                self.fail_one_off_queries("the connection ended before the answer arrived");
-                self.fail_pending_calls("the connection ended before the result arrived");
+                self.fail_one_off_queries("the connection ended before the answer arrived", None);
+                self.fail_pending_calls("the connection ended before the result arrived", None);
                 let cb = self.inner.lifecycle.lock().on_disconnect.take();
                 if let Some(cb) = cb {
                     cb(self, e.as_ref());
                 }
             }
-            Inbound::ConnectionLost(e) => {
-                log::warn!("connection lost, reconnecting: {e}");
-                self.fail_one_off_queries("the connection was lost before the answer arrived");
-                self.fail_pending_calls("the connection was lost before the result arrived; the call may or may not have run");
+            Inbound::ConnectionLost { error, generation } => {
+                log::warn!("connection lost, reconnecting: {error}");
+                self.fail_one_off_queries("the connection was lost before the answer arrived", Some(generation));
+                // Calls made after the reconnect (this tick may come long after it) are not lost.
+                let why = "the connection was lost before the result arrived; the call may or may not have run";
+                self.fail_pending_calls(why, Some(generation));
             }
             Inbound::Reconnected { identity, token, connection_id, protocol } => {
                 self.set_protocol(protocol);
@@ -320,7 +323,7 @@ impl DbConnection {
                 }
             },
             Parsed::OneOffResponse { request_id, result } => {
-                let cb = request_id.and_then(|id| self.inner.one_off.lock().remove(&id));
+                let cb = request_id.and_then(|id| self.inner.one_off.lock().remove(&id)).map(|(_, cb)| cb);
                 match cb {
                     Some(cb) => cb(self, result),
                     None => log::warn!("one-off query response with an unknown message id"),
@@ -332,7 +335,7 @@ impl DbConnection {
                 return Some(self.begin_work(event, step, tables, Tail::None, bytes, staged));
             }
             Parsed::ProcedureResult { request_id, timestamp, host_duration, result } => {
-                let cb = self.inner.procedures.lock().remove(&request_id);
+                let cb = self.inner.procedures.lock().remove(&request_id).map(|(_, cb)| cb);
                 match cb {
                     Some(cb) => cb(self, ProcedureOutcome { result, timestamp, host_duration }),
                     None => log::warn!("procedure result for unknown request id {request_id}"),
@@ -344,9 +347,10 @@ impl DbConnection {
     }
 
     /// Answers one-off queries whose answer can no longer come.
-    fn fail_one_off_queries(&self, why: &str) {
-        let pending: Vec<_> = self.inner.one_off.lock().drain().collect();
-        for (_, cb) in pending {
+    /// With `up_to`, a lost socket's generation: only the queries recorded on it or before it.
+    fn fail_one_off_queries(&self, why: &str, up_to: Option<u64>) {
+        let pending = take_up_to(&mut self.inner.one_off.lock(), up_to);
+        for cb in pending {
             cb(self, Err(why.to_owned()));
         }
     }
@@ -430,14 +434,25 @@ impl DbConnection {
     }
 
     /// The connection ended or was lost: no pending reducer call or procedure gets a result now.
-    fn fail_pending_calls(&self, why: &str) {
-        let calls: Vec<PendingCall> = self.inner.pending_calls.lock().drain(..).collect();
+    /// With `up_to`, a lost socket's generation: only the calls recorded on it or before it.
+    fn fail_pending_calls(&self, why: &str, up_to: Option<u64>) {
+        let calls: Vec<PendingCall> = {
+            let mut pending = self.inner.pending_calls.lock();
+            match up_to {
+                None => pending.drain(..).collect(),
+                Some(g) => {
+                    let (lost, kept): (VecDeque<_>, VecDeque<_>) = pending.drain(..).partition(|c| c.generation <= g);
+                    *pending = kept;
+                    lost.into()
+                }
+            }
+        };
         for call in calls {
             self.defer_lost_call(call, why);
         }
         self.run_lost_calls();
-        let procedures: Vec<_> = self.inner.procedures.lock().drain().collect();
-        for (_, cb) in procedures {
+        let procedures = take_up_to(&mut self.inner.procedures.lock(), up_to);
+        for cb in procedures {
             let outcome = ProcedureOutcome {
                 result: Err(why.to_owned()),
                 timestamp: spacetimedb_lib::Timestamp::UNIX_EPOCH,
@@ -565,6 +580,13 @@ impl DbConnection {
             pool.push(d);
         }
     }
+}
+
+/// Removes and returns the callbacks recorded on socket generation `up_to` or before (all of them
+/// with `None`).
+fn take_up_to<T>(map: &mut HashMap<u32, (u64, T)>, up_to: Option<u64>) -> Vec<T> {
+    let ids: Vec<u32> = map.iter().filter(|(_, (g, _))| up_to.is_none_or(|u| *g <= u)).map(|(id, _)| *id).collect();
+    ids.into_iter().filter_map(|id| map.remove(&id)).map(|(_, cb)| cb).collect()
 }
 
 /// A reducer's error value as text: decoded as the string it is unless the schema declares

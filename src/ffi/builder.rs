@@ -231,7 +231,9 @@ pub extern "C" fn stdb_connection_builder_set_max_queued_bytes(builder: *mut std
 /// client comes back as the same identity (with a new connection id), renews its subscriptions
 /// and reconciles the cache: row callbacks then report exactly what changed while it was away,
 /// with an event of kind `STDB_EVENT_RECONNECTED`. Calls made while reconnecting return
-/// `STDB_ERR_DISCONNECTED`. `max_attempts` 0 turns reconnection off.
+/// `STDB_ERR_DISCONNECTED`. `max_attempts` 0 turns reconnection off. A token the server rejects
+/// (HTTP 401) ends the attempts at once; `on_disconnect` reports it, as it does the last error
+/// when the attempts run out.
 #[no_mangle]
 pub extern "C" fn stdb_connection_builder_set_reconnect(
     builder: *mut stdb_connection_builder,

@@ -349,6 +349,21 @@ pub struct Server {
     child: Option<Mutex<Child>>,
     data_dir: Option<tempfile::TempDir>,
     log_path: Option<PathBuf>,
+    /// Set for a server whose data is on disk ([`Server::start_persistent_of`]): how to start it
+    /// again after [`Server::kill`].
+    restart: Option<Mutex<Restart>>,
+}
+
+/// What [`Server::restart`] needs to bring a killed persistent server back as it was.
+struct Restart {
+    binary: PathBuf,
+    port: u16,
+    /// The JWT key directory in use; [`Server::restart_with_new_keys`] switches to a fresh one.
+    keys_dir: PathBuf,
+    /// Key directories used so far (to name the next one).
+    key_generation: u32,
+    /// Starts that exited at once (e.g. the port not free yet) and were tried again.
+    retries: u32,
 }
 
 impl Server {
@@ -372,39 +387,105 @@ impl Server {
     }
 
     fn start_once(kind: ServerKind, binary: &Path) -> Result<Server, TestbedError> {
+        Self::start_once_with(kind, binary, false)
+    }
+
+    fn start_once_with(kind: ServerKind, binary: &Path, persistent: bool) -> Result<Server, TestbedError> {
         let data_dir =
             tempfile::Builder::new().prefix("stdb-testbed-").tempdir().map_err(|e| io_err("creating a temp data dir", e))?;
         let port = free_port()?;
         let log_path = data_dir.path().join("server.log");
-        let log = fs::File::create(&log_path).map_err(|e| io_err(format!("creating {}", log_path.display()), e))?;
-        let log2 = log.try_clone().map_err(|e| io_err("dup log file", e))?;
-
-        let mut cmd = Command::new(binary);
-        cmd.arg("start")
-            .arg("--listen-addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data-dir")
-            .arg(data_dir.path().join("data"))
-            // Hidden flag in 1.2.0: generates id_ecdsa{,.pub} in this dir if absent.
-            .arg("--jwt-key-dir")
-            .arg(data_dir.path().join("keys"))
-            .arg("--in-memory");
-        // 2.x: a busy port fails instead of prompting. Only passed to binaries that know it.
-        if knows_flag(binary, "--non-interactive") {
-            cmd.arg("--non-interactive");
-        }
-        cmd.stdin(Stdio::null()).stdout(log).stderr(log2);
-        let child = spawn_tied_to_process(cmd).map_err(|e| io_err(format!("spawning {}", binary.display()), e))?;
-
+        let keys_dir = data_dir.path().join("keys");
+        let child = spawn_server(binary, port, data_dir.path(), &keys_dir, &log_path, persistent)?;
+        let restart = persistent
+            .then(|| Mutex::new(Restart { binary: binary.to_path_buf(), port, keys_dir, key_generation: 0, retries: 0 }));
         let server = Server {
             kind,
             http_url: format!("http://127.0.0.1:{port}"),
             child: Some(Mutex::new(child)),
             data_dir: Some(data_dir),
             log_path: Some(log_path),
+            restart,
         };
         server.wait_ready()?;
         Ok(server)
+    }
+
+    /// Starts a private server of `kind` that keeps its data on disk (no `--in-memory`), so it
+    /// can be killed ([`Server::kill`]) and started again on the same data directory and port
+    /// ([`Server::restart`]) with every database as the last durable commit left it.
+    pub fn start_persistent_of(kind: ServerKind) -> Result<Server, TestbedError> {
+        let binary = kind.binary()?;
+        let mut last_err = None;
+        for _ in 0..3 {
+            match Self::start_once_with(kind, &binary, true) {
+                Ok(server) => return Ok(server),
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err.expect("at least one attempt"))
+    }
+
+    /// Kills the server process with SIGKILL (no shutdown of any kind) and reaps it. Owned
+    /// servers only; a no-op for an external one or one already dead.
+    pub fn kill(&self) {
+        self.stop();
+    }
+
+    /// Starts a killed persistent server again: same binary, data directory, JWT keys and port
+    /// (`http_url` does not change), and waits until it answers. Returns how long that took.
+    ///
+    /// The port is free again as soon as the process is dead: the kernel closes its listening
+    /// socket, and the TIME_WAIT entries of its old connections do not block a bind with
+    /// SO_REUSEADDR (which tokio's listeners set on Unix). A start that exits at once (a failed
+    /// bind) is tried again for up to 10 s; [`Server::restart_retries`] counts those.
+    pub fn restart(&self) -> Result<Duration, TestbedError> {
+        let started = Instant::now();
+        let (Some(restart), Some(child), Some(data_dir), Some(log_path)) =
+            (&self.restart, &self.child, &self.data_dir, &self.log_path)
+        else {
+            return Err(TestbedError::ServerStart("restart: not a persistent server of ours (start_persistent_of)".into()));
+        };
+        self.stop();
+        let mut r = restart.lock().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let new = spawn_server(&r.binary, r.port, data_dir.path(), &r.keys_dir, log_path, true)?;
+            *child.lock().unwrap() = new;
+            match self.wait_ready() {
+                Ok(()) => return Ok(started.elapsed()),
+                Err(e) => {
+                    // An early exit (e.g. the port not yet free) is retried, briefly.
+                    let exited = child.lock().unwrap().try_wait().ok().flatten().is_some();
+                    if !exited || Instant::now() > deadline {
+                        return Err(e);
+                    }
+                    r.retries += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    }
+
+    /// Like [`Server::restart`], with a fresh JWT key pair: every token issued before is then
+    /// rejected by the server (its signature no longer verifies).
+    pub fn restart_with_new_keys(&self) -> Result<Duration, TestbedError> {
+        let (Some(restart), Some(data_dir)) = (&self.restart, &self.data_dir) else {
+            return Err(TestbedError::ServerStart("restart: not a persistent server of ours (start_persistent_of)".into()));
+        };
+        self.stop();
+        {
+            let mut r = restart.lock().unwrap();
+            r.key_generation += 1;
+            r.keys_dir = data_dir.path().join(format!("keys-{}", r.key_generation));
+        }
+        self.restart()
+    }
+
+    /// How many restarts of this persistent server exited at once (the port not yet free, say)
+    /// and had to be tried again.
+    pub fn restart_retries(&self) -> u32 {
+        self.restart.as_ref().map_or(0, |r| r.lock().unwrap().retries)
     }
 
     fn wait_ready(&self) -> Result<(), TestbedError> {
@@ -495,6 +576,7 @@ impl Server {
             child: None,
             data_dir: None,
             log_path: None,
+            restart: None,
         }
     }
 
@@ -561,6 +643,43 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Spawns `binary start` on 127.0.0.1:`port` with its data under `root` (on disk when
+/// `persistent`, else `--in-memory`), its JWT keys in `keys_dir` (created if absent), and its
+/// output appended to `log_path`.
+fn spawn_server(
+    binary: &Path,
+    port: u16,
+    root: &Path,
+    keys_dir: &Path,
+    log_path: &Path,
+    persistent: bool,
+) -> Result<Child, TestbedError> {
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .map_err(|e| io_err(format!("opening {}", log_path.display()), e))?;
+    let log2 = log.try_clone().map_err(|e| io_err("dup log file", e))?;
+    let mut cmd = Command::new(binary);
+    cmd.arg("start")
+        .arg("--listen-addr")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(root.join("data"))
+        // Hidden flag in 1.2.0: generates id_ecdsa{,.pub} in this dir if absent.
+        .arg("--jwt-key-dir")
+        .arg(keys_dir);
+    if !persistent {
+        cmd.arg("--in-memory");
+    }
+    // 2.x: a busy port fails instead of prompting. Only passed to binaries that know it.
+    if knows_flag(binary, "--non-interactive") {
+        cmd.arg("--non-interactive");
+    }
+    cmd.stdin(Stdio::null()).stdout(log).stderr(log2);
+    spawn_tied_to_process(cmd).map_err(|e| io_err(format!("spawning {}", binary.display()), e))
 }
 
 /// Whether `binary start --help` lists `flag` (cached per binary).

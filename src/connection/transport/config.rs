@@ -49,7 +49,8 @@ pub(crate) struct Config {
 /// reconciles the cache, reporting exactly the rows that changed while it was away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReconnectPolicy {
-    /// Attempts per outage before giving up (then `on_disconnect` reports the last error).
+    /// Attempts per outage before giving up (then `on_disconnect` reports the last error). A
+    /// token the server rejects (HTTP 401) ends the attempts at once, reported the same way.
     pub max_attempts: u32,
     /// Delay before the first attempt; doubled after each failure, up to `max_delay`.
     pub initial_delay: Duration,

@@ -106,7 +106,8 @@ pub(crate) async fn run(
         };
         log::warn!("connection lost ({lost}); reconnecting");
         link.reconnecting.store(true, Relaxed);
-        link.push(Inbound::ConnectionLost(lost.clone()));
+        let generation = link.generation.load(std::sync::atomic::Ordering::SeqCst);
+        link.push(Inbound::ConnectionLost { error: lost.clone(), generation });
         let mut delay = policy.initial_delay;
         let mut last = lost;
         let mut reconnected = None;
@@ -124,6 +125,12 @@ pub(crate) async fn run(
                     break;
                 }
                 Err(Attempt::Closed) => return link.push(Inbound::Disconnected(None)),
+                Err(Attempt::Failed(e)) if token_rejected(&e) => {
+                    // No later attempt can succeed with this token: report it now rather than
+                    // retrying for the whole policy (about a minute with the default one).
+                    log::warn!("reconnect attempt {attempt} failed: {e}; not retrying a rejected token");
+                    return link.push(Inbound::Disconnected(Some(e)));
+                }
                 Err(Attempt::Failed(e)) => {
                     log::warn!("reconnect attempt {attempt} of {} failed: {e}", policy.max_attempts);
                     last = e;
@@ -139,6 +146,8 @@ pub(crate) async fn run(
             unreachable!("connect yields Connected")
         };
         config.token = Some(token.clone());
+        // Calls accepted from here on go out on the new socket: they record the new generation.
+        link.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         link.reconnecting.store(false, Relaxed);
         link.push(Inbound::Reconnected { identity, token, connection_id, protocol });
         push_leftovers(&link, again.leftovers);
@@ -156,4 +165,9 @@ fn push_leftovers(link: &Link, leftovers: Vec<Inbound>) {
     for item in leftovers {
         link.push(item);
     }
+}
+
+/// The server refused our token (401): retrying with the same token cannot succeed.
+fn token_rejected(e: &Error) -> bool {
+    matches!(e, Error::Connect { kind: ConnectErrorKind::HttpStatus(401), .. })
 }
