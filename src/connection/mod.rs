@@ -11,6 +11,9 @@ mod subscription;
 mod table;
 mod transport;
 
+#[doc(hidden)]
+pub use parse::decode_frame_rows;
+
 pub use builder::DbConnectionBuilder;
 pub use callbacks::CallbackId;
 pub use subscription::{SubscriptionBuilder, SubscriptionHandle, SubscriptionState};
