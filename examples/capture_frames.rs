@@ -205,7 +205,7 @@ fn all_types(k: u8) -> Vec<u8> {
         .i64(1_700_000_000_000_000 + k as i64)
         .i64(-(k as i64) * 1000)
         // Option: tag 0 = some, 1 = none.
-        .raw(&if k % 2 == 0 { [&[0u8][..], &(k as i32).to_le_bytes()].concat() } else { vec![1] })
+        .raw(&if k % 2 == 1 { vec![1] } else { [&[0u8][..], &(k as i32).to_le_bytes()].concat() })
         .raw(&match k % 3 {
             0 => vec![1],
             1 => vec![0, 1],
@@ -373,10 +373,13 @@ fn bsatn_values(frame: &[u8], protocol: Protocol) -> Vec<Vec<u8>> {
     out
 }
 
+/// What the server sent on one connection.
+type Recording = Arc<Mutex<Vec<u8>>>;
+
 /// A TCP relay in front of the server that records what the server sends on each connection.
 struct Relay {
     port: u16,
-    streams: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>,
+    streams: Arc<Mutex<Vec<Recording>>>,
 }
 
 impl Relay {
@@ -384,7 +387,7 @@ impl Relay {
         let upstream = http_url.trim_start_matches("http://").trim_end_matches('/').to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let streams: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>> = Arc::default();
+        let streams: Arc<Mutex<Vec<Recording>>> = Arc::default();
         let s = streams.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
@@ -410,7 +413,7 @@ impl Relay {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, record: Option<Arc<Mutex<Vec<u8>>>>) {
+fn pump(mut from: TcpStream, mut to: TcpStream, record: Option<Recording>) {
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         loop {

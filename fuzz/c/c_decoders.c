@@ -12,7 +12,9 @@
  *     input and re-encoding gives back the bytes it consumed; on failure the reader has an error.
  * `_free` runs in every case (also after a failed decode, which must leave nothing to free).
  * AddressSanitizer and LeakSanitizer report any out-of-bounds access or leak. */
+#ifndef SDK_TEST_CODEC_ONLY
 #define SDK_TEST_CODEC_ONLY
+#endif
 #include "sdk_test.h"
 
 #include <stdio.h>
