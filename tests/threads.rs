@@ -104,9 +104,11 @@ fn one_thread_ticks_while_others_call_subscribe_and_read() {
         })
     };
     // A thread that subscribes and unsubscribes other tables over and over, while the rows of
-    // pk_u32 stream in; each subscription is applied and ended by the ticking thread.
+    // pk_u32 stream in; each subscription is applied and ended by the ticking thread (which
+    // therefore keeps ticking until the churner has stopped).
+    let stop_churn = Arc::new(AtomicBool::new(false));
     let churner = {
-        let (conn, stop) = (conn.clone(), stop.clone());
+        let (conn, stop) = (conn.clone(), stop_churn.clone());
         std::thread::spawn(move || {
             let mut cycles = 0;
             while !stop.load(SeqCst) {
@@ -134,9 +136,10 @@ fn one_thread_ticks_while_others_call_subscribe_and_read() {
     }
     let total = (CALLERS * CALLS) as usize;
     wait_for("every insert", TIMEOUT, || inserted.load(SeqCst) == total);
+    stop_churn.store(true, SeqCst);
+    assert!(churner.join().unwrap() > 0, "the subscribing thread completed no cycle");
     stop.store(true, SeqCst);
     ticker.join().unwrap();
-    assert!(churner.join().unwrap() > 0, "the subscribing thread completed no cycle");
     for r in readers {
         assert!(r.join().unwrap() > 0);
     }
