@@ -223,3 +223,45 @@ check_module_wasm() {
         [[ -f "$wasm" ]] || die "module '$m' built but $wasm is missing"
     done
 }
+
+# --- fuzzing and ThreadSanitizer (scripts/fuzz, scripts/tsan) ---
+# Both use rustup's nightly toolchain (-Zsanitizer, -Zbuild-std); the sanitizer builds need the
+# nightly's own std sources (rust-src), the C fuzz harness needs clang with libFuzzer.
+CARGO_FUZZ_VERSION=0.13.2
+APT_PACKAGES_FUZZ=(clang)
+
+# Fails with one sentence unless rustup's nightly toolchain is installed.
+require_nightly() {
+    require_cmd rustup "install rustup (https://rustup.rs); the sanitizer runs need its nightly toolchain"
+    rustup run nightly rustc --version >/dev/null 2>&1 ||
+        die "rustup's nightly toolchain is missing: rustup toolchain install nightly --profile minimal"
+}
+
+# rust-src for the nightly toolchain (-Zbuild-std rebuilds std with the sanitizer); idempotent.
+ensure_nightly_rust_src() {
+    require_nightly
+    if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+        log "adding rust-src to the nightly toolchain"
+        rustup component add rust-src --toolchain nightly >&2 || die "rustup component add rust-src --toolchain nightly failed"
+    fi
+}
+
+# cargo-fuzz, installed once from crates.io into the cache dir (not ~/.cargo/bin); prints its path.
+ensure_cargo_fuzz() {
+    local root="$STDB_CACHE_DIR/cargo-fuzz-$CARGO_FUZZ_VERSION" bin
+    bin="$root/bin/cargo-fuzz"
+    if [[ ! -x "$bin" ]]; then
+        log "installing cargo-fuzz $CARGO_FUZZ_VERSION into $root (once, about 2 minutes)"
+        mkdir -p "$root"
+        env -u RUSTFLAGS -u CARGO_TARGET_DIR CARGO_TARGET_DIR="$STDB_CACHE_DIR/cargo-fuzz-build" \
+            cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --root "$root" >&2 ||
+            die "cargo install cargo-fuzz --version $CARGO_FUZZ_VERSION failed"
+    fi
+    printf '%s\n' "$bin"
+}
+
+# clang able to build -fsanitize=fuzzer,address (Debian's clang package); idempotent.
+ensure_fuzz_clang() {
+    command -v clang >/dev/null 2>&1 || ensure_apt_packages "${APT_PACKAGES_FUZZ[@]}"
+    require_cmd clang "install clang: apt-get install clang"
+}

@@ -3,6 +3,11 @@
 //! plain under valgrind (zero errors, no definite or indirect leaks). Each runs on both servers
 //! (`::v1_2`, `::v2_8`; see stdb_testbed::harness). Programs named `dl_*` load the library
 //! themselves with `dlopen` (they are not linked with it); `STDB_LIBRARY` names it.
+//!
+//! Under scripts/tsan (the library built with `-Zsanitizer=thread`, `STDB_TSAN_RT` naming the Rust
+//! toolchain's ThreadSanitizer runtime archive) the multi-threaded programs are also listed as
+//! `tsan::NAME`: compiled by clang with `-fsanitize=thread` and linked with that one runtime, the
+//! one the library's instrumentation was built for.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,8 +17,10 @@ use stdb_testbed::harness::{self, libtest_mimic::Failed, libtest_mimic::Trial, L
 
 const CFLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-D_POSIX_C_SOURCE=200809L", "-g"];
 
+/// The repository root (not this crate's manifest dir: scripts/tsan builds this file from tsan/).
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(stdb_testbed::repo_root)
 }
 
 /// A directory holding `libstdb_client.so.1` (the SONAME the programs load) for this build.
@@ -21,8 +28,11 @@ fn lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let target = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
-        let lib = target.join("libstdb_client.so");
-        assert!(lib.exists(), "{} is missing", lib.display());
+        // Built as this package's library, or (scripts/tsan's crate) as a dependency's, in deps/.
+        let lib = [target.join("libstdb_client.so"), target.join("deps/libstdb_client.so")]
+            .into_iter()
+            .find(|l| l.exists())
+            .unwrap_or_else(|| panic!("{} is missing", target.join("libstdb_client.so").display()));
         let dir = target.join("c-tests");
         std::fs::create_dir_all(&dir).unwrap();
         let link = dir.join("libstdb_client.so.1");
@@ -38,6 +48,54 @@ fn lib_dir() -> &'static Path {
 /// A `dl_*` program loads the library with `dlopen` instead of being linked with it.
 fn loads_itself(source: &Path) -> bool {
     source.file_name().is_some_and(|n| n.to_string_lossy().starts_with("dl_"))
+}
+
+/// The C programs with threads of their own or `stdb_run_threaded`, run under ThreadSanitizer.
+const TSAN_PROGRAMS: &[&str] = &["threads", "api_coverage"];
+
+/// Builds `source` for ThreadSanitizer: clang instruments the C code, and the program is linked
+/// with the Rust toolchain's TSan runtime `rt` (a clang runtime of another LLVM version may lack
+/// entry points the library's instrumentation calls); `-rdynamic` lets the library resolve them.
+fn build_tsan(source: &Path, rt: &Path) -> Result<PathBuf, Failed> {
+    let name = source.file_stem().unwrap().to_string_lossy();
+    let exe = lib_dir().join(format!("{name}-tsan-{}", harness::current().suffix()));
+    let obj = exe.with_extension("o");
+    let mut cc = Command::new("clang");
+    cc.args(CFLAGS).args(["-fsanitize=thread", "-fno-omit-frame-pointer", "-c"]);
+    cc.arg("-I").arg(root().join("include")).arg("-I").arg(root().join("tests/c")).arg(source).arg("-o").arg(&obj);
+    let mut link = Command::new("clang");
+    link.arg(&obj).arg("-rdynamic").arg("-Wl,--whole-archive").arg(rt).arg("-Wl,--no-whole-archive");
+    link.arg("-L").arg(lib_dir()).arg("-lstdb_client").arg(format!("-Wl,-rpath,{}", lib_dir().display()));
+    link.args(["-lpthread", "-ldl", "-lm", "-lrt", "-lstdc++"]).arg("-o").arg(&exe);
+    for mut cmd in [cc, link] {
+        let out = cmd.output().map_err(|e| format!("clang: {e} (install clang)"))?;
+        if !out.status.success() {
+            return Err(format!("building {} for TSan:\n{}", source.display(), String::from_utf8_lossy(&out.stderr)).into());
+        }
+    }
+    Ok(exe)
+}
+
+fn run_tsan(source: &Path, rt: &Path) -> Result<(), Failed> {
+    let exe = build_tsan(source, rt)?;
+    let db = harness::try_publish("sdk-test").map_err(|e| e.to_string())?;
+    let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&exe);
+    cmd.env("STDB_URI", &db.http_url).env("STDB_DATABASE", &db.name).env("HOME", home.path());
+    // scripts/tsan sets TSAN_OPTIONS (suppressions, halt_on_error); a report fails the program.
+    let out = run_with_timeout(cmd, Duration::from_secs(300))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() && !stderr.contains("WARNING: ThreadSanitizer") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} exited with {:?}\n--- stdout\n{}\n--- stderr\n{stderr}",
+            exe.display(),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout)
+        )
+        .into())
+    }
 }
 
 fn build(source: &Path, sanitize: bool) -> Result<PathBuf, Failed> {
@@ -142,6 +200,11 @@ fn main() {
             }
             run(&s, true)
         }));
+        if let Some(rt) = std::env::var_os("STDB_TSAN_RT").filter(|_| TSAN_PROGRAMS.contains(&name.as_str())) {
+            let s = src.clone();
+            let rt = PathBuf::from(rt);
+            live.push(Live::with_result(format!("tsan::{name}"), move || run_tsan(&s, &rt)));
+        }
     }
     let mut trials = harness::trials(env!("CARGO_CRATE_NAME"), live);
     // The API coverage program must mention every function the header declares.

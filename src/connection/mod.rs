@@ -12,6 +12,9 @@ mod table;
 mod tick;
 mod transport;
 
+#[doc(hidden)]
+pub use parse::decode_frame_rows;
+
 pub use builder::DbConnectionBuilder;
 pub use callbacks::CallbackId;
 pub use subscription::{SubscriptionBuilder, SubscriptionHandle, SubscriptionState};

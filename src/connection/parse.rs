@@ -302,3 +302,33 @@ fn group(update: DatabaseUpdate, schema: &Schema, counters: &Counters) -> Vec<Ta
     }
     out
 }
+
+/// For the fuzz targets (`fuzz/fuzz_targets/decode_apply.rs`), not part of the API: decodes one
+/// binary frame in `protocol` as the transport does and resolves its messages against `schema`,
+/// returning each message's rows grouped by table, as the tick gets them to apply to the cache.
+#[doc(hidden)]
+pub fn decode_frame_rows(
+    frame: Bytes,
+    protocol: crate::protocol::Protocol,
+    limits: crate::protocol::DecodeLimits,
+    schema: &Schema,
+) -> Result<Vec<Vec<TableRows>>, crate::protocol::DecodeError> {
+    use crate::protocol::{server_message, Protocol};
+    let counters = Counters::default();
+    let parsed = if protocol == Protocol::V1 {
+        vec![parse(server_message::decode_frame(frame, limits)?, schema, &counters)]
+    } else {
+        let (messages, _) = v2::decode_frame(frame, limits, protocol == Protocol::V3)?;
+        messages.into_iter().map(|m| parse_v2(m, schema, &counters)).collect()
+    };
+    Ok(parsed
+        .into_iter()
+        .map(|p| match p {
+            Parsed::Transaction { tables, .. }
+            | Parsed::SubscribeApplied { tables, .. }
+            | Parsed::UnsubscribeApplied { tables, .. }
+            | Parsed::ReducerResult { tables, .. } => tables,
+            _ => Vec::new(),
+        })
+        .collect())
+}
