@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod protocol;
 mod runtime;
 pub mod schema;
+mod sync;
 pub mod typed;
 
 pub use connection::{

@@ -7,7 +7,7 @@
 //! host can unload the library); the next connection starts a new one.
 
 use crate::error::{Error, Result};
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::thread::JoinHandle;
 use tokio::runtime::{Builder, Runtime};
@@ -100,11 +100,18 @@ pub fn shutdown() -> Result<()> {
     // Dropping the runtime cancels the tasks left by freed connections and joins every worker and
     // blocking thread (tokio waits for running blocking tasks: the bounded schema fetch). Tokio
     // forbids that inside an async context (a Rust caller's own runtime), so it happens on a
-    // thread of its own, which is joined here.
+    // thread of its own, joined here with `JoinHandle::join` (pthread_join: the thread has fully
+    // exited, thread-local destructors included). Not `thread::scope`: it returns once the closure
+    // is done, while the thread may still be running the destructors that dropping the runtime
+    // registered in this library — which keeps the library loaded past a `dlclose`.
     if let Some(runtime) = runtime {
-        std::thread::scope(|s| {
-            s.spawn(move || drop(runtime));
-        });
+        let dropper = std::thread::Builder::new().name("stdb-client-stop".into()).spawn(move || drop(runtime));
+        match dropper {
+            Ok(thread) => {
+                let _ = thread.join();
+            }
+            Err(e) => return Err(Error::Io(format!("cannot start the thread that stops the runtime: {e}"))),
+        }
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use super::EventContext;
 use crate::event::ReducerEvent;
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 

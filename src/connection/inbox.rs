@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::metrics::Counters;
 use crate::protocol::Protocol;
 use crate::schema::Schema;
-use parking_lot::{Condvar, Mutex};
+use crate::sync::{Condvar, Mutex};
 use spacetimedb_lib::{ConnectionId, Identity};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
@@ -146,7 +146,7 @@ impl Link {
             if now >= deadline {
                 return None;
             }
-            self.ready.wait_for(&mut q, deadline - now);
+            q = self.ready.wait_for(q, deadline - now);
         }
     }
 

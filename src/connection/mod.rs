@@ -27,11 +27,11 @@ use crate::event::{Event, ReducerEvent};
 use crate::metrics::Metrics;
 use crate::protocol::{CallReducerFlags, ClientRequest, Protocol, RowList};
 use crate::schema::Schema;
+use crate::sync::{Mutex, RwLock};
 use builder::{OnConnect, OnConnectError, OnDisconnect, OnReconnect};
 use bytes::Bytes;
 use callbacks::Callbacks;
 use inbox::Link;
-use parking_lot::{Mutex, RwLock};
 use spacetimedb_lib::{ConnectionId, Identity};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering::Relaxed, Ordering::SeqCst};
@@ -105,7 +105,7 @@ struct Identityinfo {
 
 /// One connection's shared state.
 ///
-/// Locks (parking_lot, not poisoning). No lock is held while a user callback runs: callbacks
+/// Locks (`crate::sync`: std's, not poisoning). No lock is held while a user callback runs: callbacks
 /// are taken out of (or cloned from) their lists first. Only two pairs are ever nested, always
 /// in this order: `callbacks` → `cache` (the tick applying rows, which must know which tables
 /// have row callbacks), and `pending_calls` → `lost_calls` (matching a result drops the older

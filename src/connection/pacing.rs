@@ -21,7 +21,7 @@ use super::callbacks::TableCallbacks;
 use super::{DbConnection, EventContext, ReducerThen};
 use crate::cache::{apply_detached, CacheStats, ClientCache, TableCache, TableDiff, TableRows};
 use crate::event::Event;
-use parking_lot::RwLock;
+use crate::sync::RwLock;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc;
 use std::time::Instant;

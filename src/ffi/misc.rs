@@ -3,7 +3,7 @@
 use super::boundary::{boundary, check, fail, last_error_ptr, result_boundary, stdb_result};
 use super::types::*;
 use crate::credentials::Credentials;
-use parking_lot::RwLock;
+use crate::sync::RwLock;
 use std::cell::Cell;
 use std::ffi::{c_char, c_void};
 use std::sync::Once;
