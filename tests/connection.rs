@@ -38,6 +38,7 @@ fn main() {
             two_connections_in_one_process_are_independent: ALL,
             a_thousand_connections_in_one_process_on_a_few_threads: BOTH,
             run_threaded_runs_callbacks_on_its_own_thread: ALL,
+            every_round_trip_is_counted: ALL,
             disconnect_is_clean_and_later_calls_fail: ALL,
             ticking_from_a_callback_is_refused_not_deadlocked: ALL,
             frame_budget_limits_messages_per_tick: ALL,
@@ -702,7 +703,6 @@ fn the_newest_protocol_both_sides_speak_is_chosen() {
 
 /// Every committed call is counted as a round trip, even when the reply is applied (by another
 /// thread's tick) before `call_reducer` returns: the call is recorded as pending before it is sent.
-#[test]
 fn every_round_trip_is_counted() {
     let db = publish("sdk-test");
     let conn = connect(&db);
