@@ -661,12 +661,15 @@ pub fn index_suffixes(cols: &[usize], columns: &[Column]) -> Vec<String> {
 }
 
 impl Names {
-    /// Claims `reducer_X`, `on_reducer_X` and `on_reducer_X_fn` together.
+    /// Claims `reducer_X` (with its `_then` and `_encode`), `on_reducer_X` and `on_reducer_X_fn`
+    /// together.
     fn claim_reducer(&mut self, base: &str) -> String {
         let mut stem = base.to_string();
         loop {
             let all = [
                 format!("reducer_{stem}"),
+                format!("reducer_{stem}_then"),
+                format!("reducer_{stem}_encode"),
                 format!("on_reducer_{stem}"),
                 format!("on_reducer_{stem}_fn"),
                 format!("on_reducer_{stem}_tramp"),

@@ -82,6 +82,8 @@ pub struct CReducer {
     /// `PREFIX_on_reducer_STEM_fn`: the typed callback.
     fn_type: String,
     call_params: Vec<String>,
+    /// `call_params` and the outcome callback of `PREFIX_reducer_STEM_then`.
+    then_params: Vec<String>,
     callback_params: Vec<String>,
     args: Option<CArgs>,
 }
@@ -89,6 +91,9 @@ pub struct CReducer {
 /// A reducer's arguments: the generated args struct, how each parameter is stored into it, and
 /// how each decoded argument is passed to a callback.
 struct CArgs {
+    /// The API parameters (as in `call_params`, without `conn` and `flags`) and their names.
+    params: Vec<String>,
+    names: Vec<String>,
     ctype: String,
     fstem: String,
     stores: Vec<ApiArg>,
@@ -102,13 +107,17 @@ impl CReducer {
         let mut call_params = vec!["const stdb_connection *conn".to_string()];
         call_params.extend(params.iter().cloned());
         call_params.push("uint32_t flags".into());
+        let mut then_params = call_params.clone();
+        then_params.extend(
+            ["stdb_reducer_then_fn callback", "void *user_data", "stdb_free_fn free_user_data"].map(String::from),
+        );
         let mut callback_params = vec![
             "void *user_data".to_string(),
             "const stdb_connection *conn".into(),
             "const stdb_event *event".into(),
             "const stdb_reducer_event *reducer".into(),
         ];
-        callback_params.extend(params);
+        callback_params.extend(params.iter().cloned());
         CReducer {
             p: m.prefix.clone(),
             stem: r.stem.clone(),
@@ -117,8 +126,11 @@ impl CReducer {
             name_len: r.name.len(),
             fn_type: format!("{}_on_reducer_{}_fn", m.prefix, r.stem),
             call_params,
+            then_params,
             callback_params,
             args: r.args.map(|a| CArgs {
+                params,
+                names: r.params.iter().map(|p| p.member.clone()).collect(),
                 ctype: m.c_type(&Ty::Named(a)),
                 fstem: m.fstem(&Ty::Named(a)),
                 stores: r.params.iter().map(|p| ApiArg::new(m, &p.ty, &p.member, &format!("args.{}", p.member))).collect(),

@@ -90,7 +90,9 @@ class Module:
         self.lib = core.ffi.dlopen(library)
         p = re.escape(self.prefix)
         self.tables = sorted(set(re.findall(r"\b%s_(\w+)_count\(const %s_db \*" % (p, p), text)))
-        self.reducer_names = sorted(set(re.findall(r"\bint32_t %s_reducer_(\w+)\(const stdb_connection \*" % p, text)))
+        # Named by their callback registrations: `PREFIX_reducer_NAME_then` is a second way to call
+        # NAME, not a reducer of its own.
+        self.reducer_names = sorted(set(re.findall(r"\bint32_t %s_on_reducer_(\w+)\(const stdb_connection \*" % p, text)))
         self.finders = {t: re.findall(r"\b%s_%s_find_by_(\w+)\(" % (p, re.escape(t)), text) for t in self.tables}
         self.updatable = {t for t in self.tables if re.search(r"\b%s_%s_on_update\(" % (p, re.escape(t)), text)}
 

@@ -1,22 +1,47 @@
 {%- import "c/macros.c" as c -%}
-int32_t {{ p }}_reducer_{{ stem }}({{ call_params|join(", ") }}) {
-{%- if let Some(args) = args %}
+{%- if let Some(args) = args -%}
+/* The arguments of {{ signature }} as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t {{ p }}_reducer_{{ stem }}_encode({{ args.params|join(", ") }}, {{ p }}_buffer *buf) {
     {{ args.ctype }} args;
-    {{ p }}_buffer buf;
     int32_t rc;
 {%- for a in args.stores %}
 {{- c::store_arg(a, "\"calling %s: NULL argument\", " ~ name_lit) }}
 {%- endfor %}
+    rc = {{ args.fstem }}_encode(buf, &args);
+    if (rc != STDB_OK) {{ p }}_set_error("calling %s: cannot encode the arguments", {{ name_lit }});
+    return rc;
+}
+
+{% endif -%}
+int32_t {{ p }}_reducer_{{ stem }}({{ call_params|join(", ") }}) {
+{%- if let Some(args) = args %}
+    {{ p }}_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = {{ args.fstem }}_encode(&buf, &args);
-    if (rc != STDB_OK)
-        {{ p }}_set_error("calling %s: cannot encode the arguments", {{ name_lit }});
-    else
+    rc = {{ p }}_reducer_{{ stem }}_encode({{ args.names|join(", ") }}, &buf);
+    if (rc == STDB_OK)
         rc = {{ p }}_lib_error(stdb_connection_call_reducer(conn, {{ name_lit }}, {{ name_len }}, buf.data, buf.len, flags, NULL), "calling " {{ name_lit }});
     {{ p }}_buffer_free(&buf);
     return rc;
 {%- else %}
     return {{ p }}_lib_error(stdb_connection_call_reducer(conn, {{ name_lit }}, {{ name_len }}, NULL, 0, flags, NULL), "calling " {{ name_lit }});
+{%- endif %}
+}
+
+int32_t {{ p }}_reducer_{{ stem }}_then({{ then_params|join(", ") }}) {
+{%- if let Some(args) = args %}
+    {{ p }}_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = {{ p }}_reducer_{{ stem }}_encode({{ args.names|join(", ") }}, &buf);
+    if (rc == STDB_OK)
+        rc = {{ p }}_lib_error(stdb_connection_call_reducer_then(conn, {{ name_lit }}, {{ name_len }}, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " {{ name_lit }});
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
+    {{ p }}_buffer_free(&buf);
+    return rc;
+{%- else %}
+    return {{ p }}_lib_error(stdb_connection_call_reducer_then(conn, {{ name_lit }}, {{ name_len }}, NULL, 0, flags, callback, user_data, free_user_data, NULL), "calling " {{ name_lit }});
 {%- endif %}
 }
 

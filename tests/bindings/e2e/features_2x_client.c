@@ -47,6 +47,32 @@ typedef struct {
 
 static app_t app;
 
+/* The outcome of one call through a generated `_then` function. */
+typedef struct {
+    int calls;
+    int32_t status; /* -1: no answer (error set) */
+    char error[128];
+    int finalized;
+} outcome_t;
+
+static void on_outcome(void *ud, const stdb_connection *c, const stdb_event *e, const stdb_reducer_event *reducer,
+                       const char *error, size_t error_len) {
+    outcome_t *o = ud;
+    stdb_reducer_info info;
+    (void)c;
+    (void)e;
+    o->calls++;
+    o->status = -1;
+    if (reducer && stdb_reducer_event_info(reducer, &info)) {
+        o->status = info.status;
+        snprintf(o->error, sizeof o->error, "%.*s", (int)info.error_message.len, (const char *)info.error_message.data);
+    } else if (error) {
+        snprintf(o->error, sizeof o->error, "%.*s", (int)error_len, error);
+    }
+}
+
+static void outcome_finalize(void *ud) { ((outcome_t *)ud)->finalized++; }
+
 static void sleep_ms(long ms) {
     struct timespec t;
     t.tv_sec = ms / 1000;
@@ -145,7 +171,7 @@ static void on_one_off(void *ud, const stdb_connection *conn, const char *error,
         f2x_Player p;
         CHECK_OK(stdb_row_list_get(rows, i, &data, &len));
         CHECK_OK(f2x_Player_from_bsatn(data, len, &p));
-        CHECK(p.id == 1 && p.level == 2);
+        CHECK(p.id == 1 && p.level == 3 /* two level_up calls: typed, then through _then */);
         f2x_Player_free(&p);
     }
     app.one_off_done = 1;
@@ -234,6 +260,27 @@ int main(void) {
     tick_until(conn, &app.rename_calls, 1);
     CHECK(app.rename_status == STDB_STATUS_FAILED);
     CHECK(strcmp(app.rename_error, "name must not be empty") == 0);
+
+    /* The same calls through `_then`: each call's own outcome, once; the finalizer once, also
+     * when the generated function refuses the call before sending it (a NULL string). */
+    {
+        outcome_t ok, failed, refused;
+        memset(&ok, 0, sizeof ok);
+        memset(&failed, 0, sizeof failed);
+        memset(&refused, 0, sizeof refused);
+        CHECK_OK(f2x_reducer_level_up_then(conn, 1, STDB_CALL_FULL_UPDATE, on_outcome, &ok, outcome_finalize));
+        CHECK_OK(f2x_reducer_rename_player_then(conn, 1, "", STDB_CALL_FULL_UPDATE, on_outcome, &failed, outcome_finalize));
+        CHECK(f2x_reducer_rename_player_then(conn, 1, NULL, STDB_CALL_FULL_UPDATE, on_outcome, &refused, outcome_finalize) ==
+              STDB_ERR_NULL);
+        CHECK(refused.calls == 0 && refused.finalized == 1);
+        tick_until(conn, &ok.calls, 1);
+        tick_until(conn, &failed.calls, 1);
+        CHECK(ok.calls == 1 && ok.status == STDB_STATUS_COMMITTED && ok.finalized == 1);
+        CHECK(failed.calls == 1 && failed.status == STDB_STATUS_FAILED && failed.finalized == 1);
+        CHECK(strcmp(failed.error, "name must not be empty") == 0);
+        tick_until(conn, &app.player_updates, 2);
+        CHECK(app.last_level == 3);
+    }
 
     /* A table with column defaults behaves like any other. */
     CHECK_OK(f2x_reducer_add_setting(conn, "music", 3, STDB_CALL_FULL_UPDATE));

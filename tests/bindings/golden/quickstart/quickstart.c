@@ -1644,18 +1644,37 @@ int32_t quickstart_remove_on_reducer(const stdb_connection *conn, uint64_t id) {
     return quickstart_lib_error(stdb_connection_remove_on_reducer(conn, id), "remove_on_reducer");
 }
 
-int32_t quickstart_reducer_move_to(const stdb_connection *conn, float x, float y, uint32_t flags) {
+/* The arguments of move_to(x: f32, y: f32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t quickstart_reducer_move_to_encode(float x, float y, quickstart_buffer *buf) {
     quickstart_reducer_move_to_args args;
-    quickstart_buffer buf;
     int32_t rc;
     args.x = x;
     args.y = y;
+    rc = quickstart_reducer_move_to_args_encode(buf, &args);
+    if (rc != STDB_OK) quickstart_set_error("calling %s: cannot encode the arguments", "move_to");
+    return rc;
+}
+
+int32_t quickstart_reducer_move_to(const stdb_connection *conn, float x, float y, uint32_t flags) {
+    quickstart_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = quickstart_reducer_move_to_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        quickstart_set_error("calling %s: cannot encode the arguments", "move_to");
-    else
+    rc = quickstart_reducer_move_to_encode(x, y, &buf);
+    if (rc == STDB_OK)
         rc = quickstart_lib_error(stdb_connection_call_reducer(conn, "move_to", 7, buf.data, buf.len, flags, NULL), "calling " "move_to");
+    quickstart_buffer_free(&buf);
+    return rc;
+}
+
+int32_t quickstart_reducer_move_to_then(const stdb_connection *conn, float x, float y, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    quickstart_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = quickstart_reducer_move_to_encode(x, y, &buf);
+    if (rc == STDB_OK)
+        rc = quickstart_lib_error(stdb_connection_call_reducer_then(conn, "move_to", 7, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "move_to");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     quickstart_buffer_free(&buf);
     return rc;
 }
@@ -1680,9 +1699,9 @@ int32_t quickstart_on_reducer_move_to(const stdb_connection *conn, quickstart_on
                          "on_reducer " "move_to");
 }
 
-int32_t quickstart_reducer_say(const stdb_connection *conn, const char *text, uint32_t flags) {
+/* The arguments of say(text: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t quickstart_reducer_say_encode(const char *text, quickstart_buffer *buf) {
     quickstart_reducer_say_args args;
-    quickstart_buffer buf;
     int32_t rc;
     if (!text) {
         quickstart_set_error("calling %s: NULL argument", "say");
@@ -1690,12 +1709,31 @@ int32_t quickstart_reducer_say(const stdb_connection *conn, const char *text, ui
     }
     args.text.data = (char *)text;
     args.text.len = strlen(text);
+    rc = quickstart_reducer_say_args_encode(buf, &args);
+    if (rc != STDB_OK) quickstart_set_error("calling %s: cannot encode the arguments", "say");
+    return rc;
+}
+
+int32_t quickstart_reducer_say(const stdb_connection *conn, const char *text, uint32_t flags) {
+    quickstart_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = quickstart_reducer_say_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        quickstart_set_error("calling %s: cannot encode the arguments", "say");
-    else
+    rc = quickstart_reducer_say_encode(text, &buf);
+    if (rc == STDB_OK)
         rc = quickstart_lib_error(stdb_connection_call_reducer(conn, "say", 3, buf.data, buf.len, flags, NULL), "calling " "say");
+    quickstart_buffer_free(&buf);
+    return rc;
+}
+
+int32_t quickstart_reducer_say_then(const stdb_connection *conn, const char *text, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    quickstart_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = quickstart_reducer_say_encode(text, &buf);
+    if (rc == STDB_OK)
+        rc = quickstart_lib_error(stdb_connection_call_reducer_then(conn, "say", 3, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "say");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     quickstart_buffer_free(&buf);
     return rc;
 }
@@ -1720,9 +1758,9 @@ int32_t quickstart_on_reducer_say(const stdb_connection *conn, quickstart_on_red
                          "on_reducer " "say");
 }
 
-int32_t quickstart_reducer_set_name(const stdb_connection *conn, const char *name, uint32_t flags) {
+/* The arguments of set_name(name: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t quickstart_reducer_set_name_encode(const char *name, quickstart_buffer *buf) {
     quickstart_reducer_set_name_args args;
-    quickstart_buffer buf;
     int32_t rc;
     if (!name) {
         quickstart_set_error("calling %s: NULL argument", "set_name");
@@ -1730,12 +1768,31 @@ int32_t quickstart_reducer_set_name(const stdb_connection *conn, const char *nam
     }
     args.name.data = (char *)name;
     args.name.len = strlen(name);
+    rc = quickstart_reducer_set_name_args_encode(buf, &args);
+    if (rc != STDB_OK) quickstart_set_error("calling %s: cannot encode the arguments", "set_name");
+    return rc;
+}
+
+int32_t quickstart_reducer_set_name(const stdb_connection *conn, const char *name, uint32_t flags) {
+    quickstart_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = quickstart_reducer_set_name_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        quickstart_set_error("calling %s: cannot encode the arguments", "set_name");
-    else
+    rc = quickstart_reducer_set_name_encode(name, &buf);
+    if (rc == STDB_OK)
         rc = quickstart_lib_error(stdb_connection_call_reducer(conn, "set_name", 8, buf.data, buf.len, flags, NULL), "calling " "set_name");
+    quickstart_buffer_free(&buf);
+    return rc;
+}
+
+int32_t quickstart_reducer_set_name_then(const stdb_connection *conn, const char *name, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    quickstart_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = quickstart_reducer_set_name_encode(name, &buf);
+    if (rc == STDB_OK)
+        rc = quickstart_lib_error(stdb_connection_call_reducer_then(conn, "set_name", 8, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "set_name");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     quickstart_buffer_free(&buf);
     return rc;
 }

@@ -481,7 +481,9 @@ int32_t quickstart_player_remove_callback(const quickstart_db *db, uint64_t id);
 
 /* ==== Reducers ====================================================================================
  * `quickstart_reducer_NAME(conn, args..., flags)` sends a call (flags: STDB_CALL_FULL_UPDATE or
- * STDB_CALL_NO_SUCCESS_NOTIFY). `quickstart_on_reducer_NAME` runs a callback with the decoded arguments
+ * STDB_CALL_NO_SUCCESS_NOTIFY); `quickstart_reducer_NAME_then(conn, args..., flags, callback, user_data,
+ * free_user_data)` sends the same call and runs `callback` once with this call's own outcome (see
+ * `stdb_connection_call_reducer_then`). `quickstart_on_reducer_NAME` runs a callback with the decoded arguments
  * after each run of the reducer the client hears about (read status, caller, … from `reducer` with
  * `stdb_reducer_event_info`). Runs whose arguments cannot be decoded — calls the server rejected
  * before running them carry none — are skipped, as in the official SDKs; use
@@ -492,18 +494,24 @@ int32_t quickstart_remove_on_reducer(const stdb_connection *conn, uint64_t id);
 
 /* move_to(x: f32, y: f32) */
 int32_t quickstart_reducer_move_to(const stdb_connection *conn, float x, float y, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t quickstart_reducer_move_to_then(const stdb_connection *conn, float x, float y, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*quickstart_on_reducer_move_to_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, float x, float y);
 int32_t quickstart_on_reducer_move_to(const stdb_connection *conn, quickstart_on_reducer_move_to_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* say(text: String) */
 int32_t quickstart_reducer_say(const stdb_connection *conn, const char *text, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t quickstart_reducer_say_then(const stdb_connection *conn, const char *text, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*quickstart_on_reducer_say_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const char *text);
 int32_t quickstart_on_reducer_say(const stdb_connection *conn, quickstart_on_reducer_say_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* set_name(name: String) */
 int32_t quickstart_reducer_set_name(const stdb_connection *conn, const char *name, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t quickstart_reducer_set_name_then(const stdb_connection *conn, const char *name, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*quickstart_on_reducer_set_name_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const char *name);
 int32_t quickstart_on_reducer_set_name(const stdb_connection *conn, quickstart_on_reducer_set_name_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);

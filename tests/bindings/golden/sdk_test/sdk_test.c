@@ -9328,6 +9328,10 @@ int32_t sdk_test_reducer_delete_all_pk_u32(const stdb_connection *conn, uint32_t
     return sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_all_pk_u32", 17, NULL, 0, flags, NULL), "calling " "delete_all_pk_u32");
 }
 
+int32_t sdk_test_reducer_delete_all_pk_u32_then(const stdb_connection *conn, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    return sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_all_pk_u32", 17, NULL, 0, flags, callback, user_data, free_user_data, NULL), "calling " "delete_all_pk_u32");
+}
+
 static void sdk_test_on_reducer_delete_all_pk_u32_tramp(void *user_data, const stdb_connection *conn, const stdb_event *event,
                                  const stdb_reducer_event *reducer) {
     sdk_test_closure *c = (sdk_test_closure *)user_data;
@@ -9343,17 +9347,36 @@ int32_t sdk_test_on_reducer_delete_all_pk_u32(const stdb_connection *conn, sdk_t
                          "on_reducer " "delete_all_pk_u32");
 }
 
-int32_t sdk_test_reducer_delete_colored_by_color(const stdb_connection *conn, sdk_test_Color color, uint32_t flags) {
+/* The arguments of delete_colored_by_color(color: Color) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_delete_colored_by_color_encode(sdk_test_Color color, sdk_test_buffer *buf) {
     sdk_test_reducer_delete_colored_by_color_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.color = color;
+    rc = sdk_test_reducer_delete_colored_by_color_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "delete_colored_by_color");
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_colored_by_color(const stdb_connection *conn, sdk_test_Color color, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_delete_colored_by_color_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "delete_colored_by_color");
-    else
+    rc = sdk_test_reducer_delete_colored_by_color_encode(color, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_colored_by_color", 23, buf.data, buf.len, flags, NULL), "calling " "delete_colored_by_color");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_colored_by_color_then(const stdb_connection *conn, sdk_test_Color color, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_delete_colored_by_color_encode(color, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_colored_by_color", 23, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "delete_colored_by_color");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9378,17 +9401,36 @@ int32_t sdk_test_on_reducer_delete_colored_by_color(const stdb_connection *conn,
                          "on_reducer " "delete_colored_by_color");
 }
 
-int32_t sdk_test_reducer_delete_join_right(const stdb_connection *conn, uint32_t id, uint32_t flags) {
+/* The arguments of delete_join_right(id: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_delete_join_right_encode(uint32_t id, sdk_test_buffer *buf) {
     sdk_test_reducer_delete_join_right_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
+    rc = sdk_test_reducer_delete_join_right_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "delete_join_right");
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_join_right(const stdb_connection *conn, uint32_t id, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_delete_join_right_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "delete_join_right");
-    else
+    rc = sdk_test_reducer_delete_join_right_encode(id, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_join_right", 17, buf.data, buf.len, flags, NULL), "calling " "delete_join_right");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_join_right_then(const stdb_connection *conn, uint32_t id, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_delete_join_right_encode(id, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_join_right", 17, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "delete_join_right");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9413,17 +9455,36 @@ int32_t sdk_test_on_reducer_delete_join_right(const stdb_connection *conn, sdk_t
                          "on_reducer " "delete_join_right");
 }
 
-int32_t sdk_test_reducer_delete_pk_color(const stdb_connection *conn, sdk_test_Color color, uint32_t flags) {
+/* The arguments of delete_pk_color(color: Color) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_delete_pk_color_encode(sdk_test_Color color, sdk_test_buffer *buf) {
     sdk_test_reducer_delete_pk_color_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.color = color;
+    rc = sdk_test_reducer_delete_pk_color_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "delete_pk_color");
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_pk_color(const stdb_connection *conn, sdk_test_Color color, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_delete_pk_color_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "delete_pk_color");
-    else
+    rc = sdk_test_reducer_delete_pk_color_encode(color, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_pk_color", 15, buf.data, buf.len, flags, NULL), "calling " "delete_pk_color");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_pk_color_then(const stdb_connection *conn, sdk_test_Color color, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_delete_pk_color_encode(color, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_pk_color", 15, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "delete_pk_color");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9448,9 +9509,9 @@ int32_t sdk_test_on_reducer_delete_pk_color(const stdb_connection *conn, sdk_tes
                          "on_reducer " "delete_pk_color");
 }
 
-int32_t sdk_test_reducer_delete_pk_string(const stdb_connection *conn, const char *s, uint32_t flags) {
+/* The arguments of delete_pk_string(s: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_delete_pk_string_encode(const char *s, sdk_test_buffer *buf) {
     sdk_test_reducer_delete_pk_string_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     if (!s) {
         sdk_test_set_error("calling %s: NULL argument", "delete_pk_string");
@@ -9458,12 +9519,31 @@ int32_t sdk_test_reducer_delete_pk_string(const stdb_connection *conn, const cha
     }
     args.s.data = (char *)s;
     args.s.len = strlen(s);
+    rc = sdk_test_reducer_delete_pk_string_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "delete_pk_string");
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_pk_string(const stdb_connection *conn, const char *s, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_delete_pk_string_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "delete_pk_string");
-    else
+    rc = sdk_test_reducer_delete_pk_string_encode(s, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_pk_string", 16, buf.data, buf.len, flags, NULL), "calling " "delete_pk_string");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_pk_string_then(const stdb_connection *conn, const char *s, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_delete_pk_string_encode(s, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_pk_string", 16, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "delete_pk_string");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9488,17 +9568,36 @@ int32_t sdk_test_on_reducer_delete_pk_string(const stdb_connection *conn, sdk_te
                          "on_reducer " "delete_pk_string");
 }
 
-int32_t sdk_test_reducer_delete_pk_u32(const stdb_connection *conn, uint32_t n, uint32_t flags) {
+/* The arguments of delete_pk_u32(n: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_delete_pk_u32_encode(uint32_t n, sdk_test_buffer *buf) {
     sdk_test_reducer_delete_pk_u32_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.n = n;
+    rc = sdk_test_reducer_delete_pk_u32_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "delete_pk_u32");
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_pk_u32(const stdb_connection *conn, uint32_t n, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_delete_pk_u32_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "delete_pk_u32");
-    else
+    rc = sdk_test_reducer_delete_pk_u32_encode(n, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_pk_u32", 13, buf.data, buf.len, flags, NULL), "calling " "delete_pk_u32");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_pk_u32_then(const stdb_connection *conn, uint32_t n, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_delete_pk_u32_encode(n, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_pk_u32", 13, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "delete_pk_u32");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9523,17 +9622,36 @@ int32_t sdk_test_on_reducer_delete_pk_u32(const stdb_connection *conn, sdk_test_
                          "on_reducer " "delete_pk_u32");
 }
 
-int32_t sdk_test_reducer_delete_player_loc(const stdb_connection *conn, uint32_t id, uint32_t flags) {
+/* The arguments of delete_player_loc(id: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_delete_player_loc_encode(uint32_t id, sdk_test_buffer *buf) {
     sdk_test_reducer_delete_player_loc_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
+    rc = sdk_test_reducer_delete_player_loc_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "delete_player_loc");
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_player_loc(const stdb_connection *conn, uint32_t id, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_delete_player_loc_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "delete_player_loc");
-    else
+    rc = sdk_test_reducer_delete_player_loc_encode(id, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_player_loc", 17, buf.data, buf.len, flags, NULL), "calling " "delete_player_loc");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_player_loc_then(const stdb_connection *conn, uint32_t id, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_delete_player_loc_encode(id, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_player_loc", 17, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "delete_player_loc");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9558,17 +9676,36 @@ int32_t sdk_test_on_reducer_delete_player_loc(const stdb_connection *conn, sdk_t
                          "on_reducer " "delete_player_loc");
 }
 
-int32_t sdk_test_reducer_delete_player_tag(const stdb_connection *conn, uint32_t id, uint32_t flags) {
+/* The arguments of delete_player_tag(id: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_delete_player_tag_encode(uint32_t id, sdk_test_buffer *buf) {
     sdk_test_reducer_delete_player_tag_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
+    rc = sdk_test_reducer_delete_player_tag_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "delete_player_tag");
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_player_tag(const stdb_connection *conn, uint32_t id, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_delete_player_tag_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "delete_player_tag");
-    else
+    rc = sdk_test_reducer_delete_player_tag_encode(id, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_player_tag", 17, buf.data, buf.len, flags, NULL), "calling " "delete_player_tag");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_player_tag_then(const stdb_connection *conn, uint32_t id, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_delete_player_tag_encode(id, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_player_tag", 17, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "delete_player_tag");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9593,17 +9730,36 @@ int32_t sdk_test_on_reducer_delete_player_tag(const stdb_connection *conn, sdk_t
                          "on_reducer " "delete_player_tag");
 }
 
-int32_t sdk_test_reducer_delete_scores_at_level(const stdb_connection *conn, uint32_t level, uint32_t flags) {
+/* The arguments of delete_scores_at_level(level: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_delete_scores_at_level_encode(uint32_t level, sdk_test_buffer *buf) {
     sdk_test_reducer_delete_scores_at_level_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.level = level;
+    rc = sdk_test_reducer_delete_scores_at_level_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "delete_scores_at_level");
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_scores_at_level(const stdb_connection *conn, uint32_t level, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_delete_scores_at_level_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "delete_scores_at_level");
-    else
+    rc = sdk_test_reducer_delete_scores_at_level_encode(level, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_scores_at_level", 22, buf.data, buf.len, flags, NULL), "calling " "delete_scores_at_level");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_scores_at_level_then(const stdb_connection *conn, uint32_t level, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_delete_scores_at_level_encode(level, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_scores_at_level", 22, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "delete_scores_at_level");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9628,17 +9784,36 @@ int32_t sdk_test_on_reducer_delete_scores_at_level(const stdb_connection *conn, 
                          "on_reducer " "delete_scores_at_level");
 }
 
-int32_t sdk_test_reducer_delete_unique_u32(const stdb_connection *conn, uint32_t n, uint32_t flags) {
+/* The arguments of delete_unique_u32(n: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_delete_unique_u32_encode(uint32_t n, sdk_test_buffer *buf) {
     sdk_test_reducer_delete_unique_u32_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.n = n;
+    rc = sdk_test_reducer_delete_unique_u32_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "delete_unique_u32");
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_unique_u32(const stdb_connection *conn, uint32_t n, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_delete_unique_u32_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "delete_unique_u32");
-    else
+    rc = sdk_test_reducer_delete_unique_u32_encode(n, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "delete_unique_u32", 17, buf.data, buf.len, flags, NULL), "calling " "delete_unique_u32");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_delete_unique_u32_then(const stdb_connection *conn, uint32_t n, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_delete_unique_u32_encode(n, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "delete_unique_u32", 17, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "delete_unique_u32");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9663,9 +9838,9 @@ int32_t sdk_test_on_reducer_delete_unique_u32(const stdb_connection *conn, sdk_t
                          "on_reducer " "delete_unique_u32");
 }
 
-int32_t sdk_test_reducer_fail(const stdb_connection *conn, const char *message, uint32_t flags) {
+/* The arguments of fail(message: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_fail_encode(const char *message, sdk_test_buffer *buf) {
     sdk_test_reducer_fail_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     if (!message) {
         sdk_test_set_error("calling %s: NULL argument", "fail");
@@ -9673,12 +9848,31 @@ int32_t sdk_test_reducer_fail(const stdb_connection *conn, const char *message, 
     }
     args.message.data = (char *)message;
     args.message.len = strlen(message);
+    rc = sdk_test_reducer_fail_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "fail");
+    return rc;
+}
+
+int32_t sdk_test_reducer_fail(const stdb_connection *conn, const char *message, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_fail_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "fail");
-    else
+    rc = sdk_test_reducer_fail_encode(message, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "fail", 4, buf.data, buf.len, flags, NULL), "calling " "fail");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_fail_then(const stdb_connection *conn, const char *message, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_fail_encode(message, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "fail", 4, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "fail");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9703,9 +9897,9 @@ int32_t sdk_test_on_reducer_fail(const stdb_connection *conn, sdk_test_on_reduce
                          "on_reducer " "fail");
 }
 
-int32_t sdk_test_reducer_insert_all_types(const stdb_connection *conn, bool a_bool, int8_t a_i8, int16_t a_i16, int32_t a_i32, int64_t a_i64, const sdk_test_i128 *a_i128, const sdk_test_i256 *a_i256, uint8_t a_u8, uint16_t a_u16, uint32_t a_u32, uint64_t a_u64, const sdk_test_u128 *a_u128, const sdk_test_u256 *a_u256, float a_f32, double a_f64, const char *a_string, const sdk_test_bytes *a_bytes, const stdb_identity *a_identity, const stdb_connection_id *a_connection_id, const sdk_test_timestamp *a_timestamp, const sdk_test_time_duration *a_duration, const sdk_test_option_i32 *a_opt_i32, const sdk_test_option_option_string *a_opt_opt_string, const sdk_test_Point *a_point, const sdk_test_Shape *a_shape, const sdk_test_vec_i32 *a_vec_i32, const sdk_test_vec_string *a_vec_string, uint32_t flags) {
+/* The arguments of insert_all_types(a_bool: bool, a_i8: i8, a_i16: i16, a_i32: i32, a_i64: i64, a_i128: i128, a_i256: i256, a_u8: u8, a_u16: u16, a_u32: u32, a_u64: u64, a_u128: u128, a_u256: u256, a_f32: f32, a_f64: f64, a_string: String, a_bytes: Vec<u8>, a_identity: Identity, a_connection_id: ConnectionId, a_timestamp: Timestamp, a_duration: TimeDuration, a_opt_i32: Option<i32>, a_opt_opt_string: Option<Option<String>>, a_point: Point, a_shape: Shape, a_vec_i32: Vec<i32>, a_vec_string: Vec<String>) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_all_types_encode(bool a_bool, int8_t a_i8, int16_t a_i16, int32_t a_i32, int64_t a_i64, const sdk_test_i128 *a_i128, const sdk_test_i256 *a_i256, uint8_t a_u8, uint16_t a_u16, uint32_t a_u32, uint64_t a_u64, const sdk_test_u128 *a_u128, const sdk_test_u256 *a_u256, float a_f32, double a_f64, const char *a_string, const sdk_test_bytes *a_bytes, const stdb_identity *a_identity, const stdb_connection_id *a_connection_id, const sdk_test_timestamp *a_timestamp, const sdk_test_time_duration *a_duration, const sdk_test_option_i32 *a_opt_i32, const sdk_test_option_option_string *a_opt_opt_string, const sdk_test_Point *a_point, const sdk_test_Shape *a_shape, const sdk_test_vec_i32 *a_vec_i32, const sdk_test_vec_string *a_vec_string, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_all_types_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.a_bool = a_bool;
     args.a_i8 = a_i8;
@@ -9799,12 +9993,31 @@ int32_t sdk_test_reducer_insert_all_types(const stdb_connection *conn, bool a_bo
         return STDB_ERR_NULL;
     }
     args.a_vec_string = *a_vec_string;
+    rc = sdk_test_reducer_insert_all_types_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_all_types");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_all_types(const stdb_connection *conn, bool a_bool, int8_t a_i8, int16_t a_i16, int32_t a_i32, int64_t a_i64, const sdk_test_i128 *a_i128, const sdk_test_i256 *a_i256, uint8_t a_u8, uint16_t a_u16, uint32_t a_u32, uint64_t a_u64, const sdk_test_u128 *a_u128, const sdk_test_u256 *a_u256, float a_f32, double a_f64, const char *a_string, const sdk_test_bytes *a_bytes, const stdb_identity *a_identity, const stdb_connection_id *a_connection_id, const sdk_test_timestamp *a_timestamp, const sdk_test_time_duration *a_duration, const sdk_test_option_i32 *a_opt_i32, const sdk_test_option_option_string *a_opt_opt_string, const sdk_test_Point *a_point, const sdk_test_Shape *a_shape, const sdk_test_vec_i32 *a_vec_i32, const sdk_test_vec_string *a_vec_string, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_all_types_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_all_types");
-    else
+    rc = sdk_test_reducer_insert_all_types_encode(a_bool, a_i8, a_i16, a_i32, a_i64, a_i128, a_i256, a_u8, a_u16, a_u32, a_u64, a_u128, a_u256, a_f32, a_f64, a_string, a_bytes, a_identity, a_connection_id, a_timestamp, a_duration, a_opt_i32, a_opt_opt_string, a_point, a_shape, a_vec_i32, a_vec_string, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_all_types", 16, buf.data, buf.len, flags, NULL), "calling " "insert_all_types");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_all_types_then(const stdb_connection *conn, bool a_bool, int8_t a_i8, int16_t a_i16, int32_t a_i32, int64_t a_i64, const sdk_test_i128 *a_i128, const sdk_test_i256 *a_i256, uint8_t a_u8, uint16_t a_u16, uint32_t a_u32, uint64_t a_u64, const sdk_test_u128 *a_u128, const sdk_test_u256 *a_u256, float a_f32, double a_f64, const char *a_string, const sdk_test_bytes *a_bytes, const stdb_identity *a_identity, const stdb_connection_id *a_connection_id, const sdk_test_timestamp *a_timestamp, const sdk_test_time_duration *a_duration, const sdk_test_option_i32 *a_opt_i32, const sdk_test_option_option_string *a_opt_opt_string, const sdk_test_Point *a_point, const sdk_test_Shape *a_shape, const sdk_test_vec_i32 *a_vec_i32, const sdk_test_vec_string *a_vec_string, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_all_types_encode(a_bool, a_i8, a_i16, a_i32, a_i64, a_i128, a_i256, a_u8, a_u16, a_u32, a_u64, a_u128, a_u256, a_f32, a_f64, a_string, a_bytes, a_identity, a_connection_id, a_timestamp, a_duration, a_opt_i32, a_opt_opt_string, a_point, a_shape, a_vec_i32, a_vec_string, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_all_types", 16, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_all_types");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9829,18 +10042,37 @@ int32_t sdk_test_on_reducer_insert_all_types(const stdb_connection *conn, sdk_te
                          "on_reducer " "insert_all_types");
 }
 
-int32_t sdk_test_reducer_insert_blob(const stdb_connection *conn, uint32_t n, uint32_t size, uint32_t flags) {
+/* The arguments of insert_blob(n: u32, size: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_blob_encode(uint32_t n, uint32_t size, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_blob_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.n = n;
     args.size = size;
+    rc = sdk_test_reducer_insert_blob_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_blob");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_blob(const stdb_connection *conn, uint32_t n, uint32_t size, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_blob_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_blob");
-    else
+    rc = sdk_test_reducer_insert_blob_encode(n, size, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_blob", 11, buf.data, buf.len, flags, NULL), "calling " "insert_blob");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_blob_then(const stdb_connection *conn, uint32_t n, uint32_t size, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_blob_encode(n, size, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_blob", 11, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_blob");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9869,6 +10101,10 @@ int32_t sdk_test_reducer_insert_caller(const stdb_connection *conn, uint32_t fla
     return sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_caller", 13, NULL, 0, flags, NULL), "calling " "insert_caller");
 }
 
+int32_t sdk_test_reducer_insert_caller_then(const stdb_connection *conn, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    return sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_caller", 13, NULL, 0, flags, callback, user_data, free_user_data, NULL), "calling " "insert_caller");
+}
+
 static void sdk_test_on_reducer_insert_caller_tramp(void *user_data, const stdb_connection *conn, const stdb_event *event,
                                  const stdb_reducer_event *reducer) {
     sdk_test_closure *c = (sdk_test_closure *)user_data;
@@ -9884,9 +10120,9 @@ int32_t sdk_test_on_reducer_insert_caller(const stdb_connection *conn, sdk_test_
                          "on_reducer " "insert_caller");
 }
 
-int32_t sdk_test_reducer_insert_colored(const stdb_connection *conn, sdk_test_Color color, const char *label, uint32_t flags) {
+/* The arguments of insert_colored(color: Color, label: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_colored_encode(sdk_test_Color color, const char *label, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_colored_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.color = color;
     if (!label) {
@@ -9895,12 +10131,31 @@ int32_t sdk_test_reducer_insert_colored(const stdb_connection *conn, sdk_test_Co
     }
     args.label.data = (char *)label;
     args.label.len = strlen(label);
+    rc = sdk_test_reducer_insert_colored_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_colored");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_colored(const stdb_connection *conn, sdk_test_Color color, const char *label, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_colored_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_colored");
-    else
+    rc = sdk_test_reducer_insert_colored_encode(color, label, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_colored", 14, buf.data, buf.len, flags, NULL), "calling " "insert_colored");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_colored_then(const stdb_connection *conn, sdk_test_Color color, const char *label, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_colored_encode(color, label, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_colored", 14, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_colored");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9925,18 +10180,37 @@ int32_t sdk_test_on_reducer_insert_colored(const stdb_connection *conn, sdk_test
                          "on_reducer " "insert_colored");
 }
 
-int32_t sdk_test_reducer_insert_join_left(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags) {
+/* The arguments of insert_join_left(id: u32, key: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_join_left_encode(uint32_t id, uint32_t key, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_join_left_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
     args.key = key;
+    rc = sdk_test_reducer_insert_join_left_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_join_left");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_join_left(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_join_left_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_join_left");
-    else
+    rc = sdk_test_reducer_insert_join_left_encode(id, key, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_join_left", 16, buf.data, buf.len, flags, NULL), "calling " "insert_join_left");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_join_left_then(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_join_left_encode(id, key, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_join_left", 16, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_join_left");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9961,18 +10235,37 @@ int32_t sdk_test_on_reducer_insert_join_left(const stdb_connection *conn, sdk_te
                          "on_reducer " "insert_join_left");
 }
 
-int32_t sdk_test_reducer_insert_join_right(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags) {
+/* The arguments of insert_join_right(id: u32, key: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_join_right_encode(uint32_t id, uint32_t key, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_join_right_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
     args.key = key;
+    rc = sdk_test_reducer_insert_join_right_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_join_right");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_join_right(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_join_right_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_join_right");
-    else
+    rc = sdk_test_reducer_insert_join_right_encode(id, key, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_join_right", 17, buf.data, buf.len, flags, NULL), "calling " "insert_join_right");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_join_right_then(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_join_right_encode(id, key, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_join_right", 17, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_join_right");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -9997,18 +10290,37 @@ int32_t sdk_test_on_reducer_insert_join_right(const stdb_connection *conn, sdk_t
                          "on_reducer " "insert_join_right");
 }
 
-int32_t sdk_test_reducer_insert_many(const stdb_connection *conn, uint32_t start, uint32_t count, uint32_t flags) {
+/* The arguments of insert_many(start: u32, count: u32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_many_encode(uint32_t start, uint32_t count, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_many_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.start = start;
     args.count = count;
+    rc = sdk_test_reducer_insert_many_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_many");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_many(const stdb_connection *conn, uint32_t start, uint32_t count, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_many_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_many");
-    else
+    rc = sdk_test_reducer_insert_many_encode(start, count, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_many", 11, buf.data, buf.len, flags, NULL), "calling " "insert_many");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_many_then(const stdb_connection *conn, uint32_t start, uint32_t count, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_many_encode(start, count, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_many", 11, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_many");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10033,9 +10345,9 @@ int32_t sdk_test_on_reducer_insert_many(const stdb_connection *conn, sdk_test_on
                          "on_reducer " "insert_many");
 }
 
-int32_t sdk_test_reducer_insert_my_row(const stdb_connection *conn, const char *text, uint32_t flags) {
+/* The arguments of insert_my_row(text: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_my_row_encode(const char *text, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_my_row_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     if (!text) {
         sdk_test_set_error("calling %s: NULL argument", "insert_my_row");
@@ -10043,12 +10355,31 @@ int32_t sdk_test_reducer_insert_my_row(const stdb_connection *conn, const char *
     }
     args.text.data = (char *)text;
     args.text.len = strlen(text);
+    rc = sdk_test_reducer_insert_my_row_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_my_row");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_my_row(const stdb_connection *conn, const char *text, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_my_row_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_my_row");
-    else
+    rc = sdk_test_reducer_insert_my_row_encode(text, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_my_row", 13, buf.data, buf.len, flags, NULL), "calling " "insert_my_row");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_my_row_then(const stdb_connection *conn, const char *text, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_my_row_encode(text, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_my_row", 13, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_my_row");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10073,18 +10404,37 @@ int32_t sdk_test_on_reducer_insert_my_row(const stdb_connection *conn, sdk_test_
                          "on_reducer " "insert_my_row");
 }
 
-int32_t sdk_test_reducer_insert_pk_color(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags) {
+/* The arguments of insert_pk_color(color: Color, data: i32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_pk_color_encode(sdk_test_Color color, int32_t data, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_pk_color_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.color = color;
     args.data = data;
+    rc = sdk_test_reducer_insert_pk_color_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_pk_color");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_pk_color(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_pk_color_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_pk_color");
-    else
+    rc = sdk_test_reducer_insert_pk_color_encode(color, data, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_pk_color", 15, buf.data, buf.len, flags, NULL), "calling " "insert_pk_color");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_pk_color_then(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_pk_color_encode(color, data, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_pk_color", 15, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_pk_color");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10109,9 +10459,9 @@ int32_t sdk_test_on_reducer_insert_pk_color(const stdb_connection *conn, sdk_tes
                          "on_reducer " "insert_pk_color");
 }
 
-int32_t sdk_test_reducer_insert_pk_string(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags) {
+/* The arguments of insert_pk_string(s: String, data: i64) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_pk_string_encode(const char *s, int64_t data, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_pk_string_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     if (!s) {
         sdk_test_set_error("calling %s: NULL argument", "insert_pk_string");
@@ -10120,12 +10470,31 @@ int32_t sdk_test_reducer_insert_pk_string(const stdb_connection *conn, const cha
     args.s.data = (char *)s;
     args.s.len = strlen(s);
     args.data = data;
+    rc = sdk_test_reducer_insert_pk_string_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_pk_string");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_pk_string(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_pk_string_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_pk_string");
-    else
+    rc = sdk_test_reducer_insert_pk_string_encode(s, data, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_pk_string", 16, buf.data, buf.len, flags, NULL), "calling " "insert_pk_string");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_pk_string_then(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_pk_string_encode(s, data, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_pk_string", 16, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_pk_string");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10150,18 +10519,37 @@ int32_t sdk_test_on_reducer_insert_pk_string(const stdb_connection *conn, sdk_te
                          "on_reducer " "insert_pk_string");
 }
 
-int32_t sdk_test_reducer_insert_pk_u32(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags) {
+/* The arguments of insert_pk_u32(n: u32, data: i32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_pk_u32_encode(uint32_t n, int32_t data, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_pk_u32_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.n = n;
     args.data = data;
+    rc = sdk_test_reducer_insert_pk_u32_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_pk_u32");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_pk_u32(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_pk_u32_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_pk_u32");
-    else
+    rc = sdk_test_reducer_insert_pk_u32_encode(n, data, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_pk_u32", 13, buf.data, buf.len, flags, NULL), "calling " "insert_pk_u32");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_pk_u32_then(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_pk_u32_encode(n, data, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_pk_u32", 13, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_pk_u32");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10186,18 +10574,37 @@ int32_t sdk_test_on_reducer_insert_pk_u32(const stdb_connection *conn, sdk_test_
                          "on_reducer " "insert_pk_u32");
 }
 
-int32_t sdk_test_reducer_insert_player_loc(const stdb_connection *conn, uint32_t id, int32_t x, uint32_t flags) {
+/* The arguments of insert_player_loc(id: u32, x: i32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_player_loc_encode(uint32_t id, int32_t x, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_player_loc_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
     args.x = x;
+    rc = sdk_test_reducer_insert_player_loc_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_player_loc");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_player_loc(const stdb_connection *conn, uint32_t id, int32_t x, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_player_loc_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_player_loc");
-    else
+    rc = sdk_test_reducer_insert_player_loc_encode(id, x, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_player_loc", 17, buf.data, buf.len, flags, NULL), "calling " "insert_player_loc");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_player_loc_then(const stdb_connection *conn, uint32_t id, int32_t x, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_player_loc_encode(id, x, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_player_loc", 17, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_player_loc");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10222,9 +10629,9 @@ int32_t sdk_test_on_reducer_insert_player_loc(const stdb_connection *conn, sdk_t
                          "on_reducer " "insert_player_loc");
 }
 
-int32_t sdk_test_reducer_insert_player_tag(const stdb_connection *conn, uint32_t id, const char *tag, uint32_t flags) {
+/* The arguments of insert_player_tag(id: u32, tag: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_player_tag_encode(uint32_t id, const char *tag, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_player_tag_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
     if (!tag) {
@@ -10233,12 +10640,31 @@ int32_t sdk_test_reducer_insert_player_tag(const stdb_connection *conn, uint32_t
     }
     args.tag.data = (char *)tag;
     args.tag.len = strlen(tag);
+    rc = sdk_test_reducer_insert_player_tag_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_player_tag");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_player_tag(const stdb_connection *conn, uint32_t id, const char *tag, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_player_tag_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_player_tag");
-    else
+    rc = sdk_test_reducer_insert_player_tag_encode(id, tag, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_player_tag", 17, buf.data, buf.len, flags, NULL), "calling " "insert_player_tag");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_player_tag_then(const stdb_connection *conn, uint32_t id, const char *tag, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_player_tag_encode(id, tag, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_player_tag", 17, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_player_tag");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10263,9 +10689,9 @@ int32_t sdk_test_on_reducer_insert_player_tag(const stdb_connection *conn, sdk_t
                          "on_reducer " "insert_player_tag");
 }
 
-int32_t sdk_test_reducer_insert_score(const stdb_connection *conn, uint32_t level, const char *name, int64_t points, uint32_t flags) {
+/* The arguments of insert_score(level: u32, name: String, points: i64) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_score_encode(uint32_t level, const char *name, int64_t points, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_score_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.level = level;
     if (!name) {
@@ -10275,12 +10701,31 @@ int32_t sdk_test_reducer_insert_score(const stdb_connection *conn, uint32_t leve
     args.name.data = (char *)name;
     args.name.len = strlen(name);
     args.points = points;
+    rc = sdk_test_reducer_insert_score_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_score");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_score(const stdb_connection *conn, uint32_t level, const char *name, int64_t points, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_score_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_score");
-    else
+    rc = sdk_test_reducer_insert_score_encode(level, name, points, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_score", 12, buf.data, buf.len, flags, NULL), "calling " "insert_score");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_score_then(const stdb_connection *conn, uint32_t level, const char *name, int64_t points, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_score_encode(level, name, points, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_score", 12, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_score");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10305,9 +10750,9 @@ int32_t sdk_test_on_reducer_insert_score(const stdb_connection *conn, sdk_test_o
                          "on_reducer " "insert_score");
 }
 
-int32_t sdk_test_reducer_insert_secret(const stdb_connection *conn, uint32_t id, const char *data, uint32_t flags) {
+/* The arguments of insert_secret(id: u32, data: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_secret_encode(uint32_t id, const char *data, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_secret_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.id = id;
     if (!data) {
@@ -10316,12 +10761,31 @@ int32_t sdk_test_reducer_insert_secret(const stdb_connection *conn, uint32_t id,
     }
     args.data.data = (char *)data;
     args.data.len = strlen(data);
+    rc = sdk_test_reducer_insert_secret_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_secret");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_secret(const stdb_connection *conn, uint32_t id, const char *data, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_secret_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_secret");
-    else
+    rc = sdk_test_reducer_insert_secret_encode(id, data, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_secret", 13, buf.data, buf.len, flags, NULL), "calling " "insert_secret");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_secret_then(const stdb_connection *conn, uint32_t id, const char *data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_secret_encode(id, data, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_secret", 13, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_secret");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10346,18 +10810,37 @@ int32_t sdk_test_on_reducer_insert_secret(const stdb_connection *conn, sdk_test_
                          "on_reducer " "insert_secret");
 }
 
-int32_t sdk_test_reducer_insert_then_fail(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags) {
+/* The arguments of insert_then_fail(n: u32, data: i32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_then_fail_encode(uint32_t n, int32_t data, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_then_fail_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.n = n;
     args.data = data;
+    rc = sdk_test_reducer_insert_then_fail_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_then_fail");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_then_fail(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_then_fail_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_then_fail");
-    else
+    rc = sdk_test_reducer_insert_then_fail_encode(n, data, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_then_fail", 16, buf.data, buf.len, flags, NULL), "calling " "insert_then_fail");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_then_fail_then(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_then_fail_encode(n, data, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_then_fail", 16, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_then_fail");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10382,18 +10865,37 @@ int32_t sdk_test_on_reducer_insert_then_fail(const stdb_connection *conn, sdk_te
                          "on_reducer " "insert_then_fail");
 }
 
-int32_t sdk_test_reducer_insert_unique_u32(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags) {
+/* The arguments of insert_unique_u32(n: u32, data: i32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_insert_unique_u32_encode(uint32_t n, int32_t data, sdk_test_buffer *buf) {
     sdk_test_reducer_insert_unique_u32_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.n = n;
     args.data = data;
+    rc = sdk_test_reducer_insert_unique_u32_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "insert_unique_u32");
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_unique_u32(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_insert_unique_u32_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "insert_unique_u32");
-    else
+    rc = sdk_test_reducer_insert_unique_u32_encode(n, data, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "insert_unique_u32", 17, buf.data, buf.len, flags, NULL), "calling " "insert_unique_u32");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_insert_unique_u32_then(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_insert_unique_u32_encode(n, data, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "insert_unique_u32", 17, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "insert_unique_u32");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10422,6 +10924,10 @@ int32_t sdk_test_reducer_no_op(const stdb_connection *conn, uint32_t flags) {
     return sdk_test_lib_error(stdb_connection_call_reducer(conn, "no_op", 5, NULL, 0, flags, NULL), "calling " "no_op");
 }
 
+int32_t sdk_test_reducer_no_op_then(const stdb_connection *conn, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    return sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "no_op", 5, NULL, 0, flags, callback, user_data, free_user_data, NULL), "calling " "no_op");
+}
+
 static void sdk_test_on_reducer_no_op_tramp(void *user_data, const stdb_connection *conn, const stdb_event *event,
                                  const stdb_reducer_event *reducer) {
     sdk_test_closure *c = (sdk_test_closure *)user_data;
@@ -10437,9 +10943,9 @@ int32_t sdk_test_on_reducer_no_op(const stdb_connection *conn, sdk_test_on_reduc
                          "on_reducer " "no_op");
 }
 
-int32_t sdk_test_reducer_panic_now(const stdb_connection *conn, const char *message, uint32_t flags) {
+/* The arguments of panic_now(message: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_panic_now_encode(const char *message, sdk_test_buffer *buf) {
     sdk_test_reducer_panic_now_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     if (!message) {
         sdk_test_set_error("calling %s: NULL argument", "panic_now");
@@ -10447,12 +10953,31 @@ int32_t sdk_test_reducer_panic_now(const stdb_connection *conn, const char *mess
     }
     args.message.data = (char *)message;
     args.message.len = strlen(message);
+    rc = sdk_test_reducer_panic_now_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "panic_now");
+    return rc;
+}
+
+int32_t sdk_test_reducer_panic_now(const stdb_connection *conn, const char *message, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_panic_now_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "panic_now");
-    else
+    rc = sdk_test_reducer_panic_now_encode(message, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "panic_now", 9, buf.data, buf.len, flags, NULL), "calling " "panic_now");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_panic_now_then(const stdb_connection *conn, const char *message, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_panic_now_encode(message, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "panic_now", 9, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "panic_now");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10477,9 +11002,9 @@ int32_t sdk_test_on_reducer_panic_now(const stdb_connection *conn, sdk_test_on_r
                          "on_reducer " "panic_now");
 }
 
-int32_t sdk_test_reducer_schedule_tick(const stdb_connection *conn, int64_t delay_micros, const char *note, uint32_t flags) {
+/* The arguments of schedule_tick(delay_micros: i64, note: String) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_schedule_tick_encode(int64_t delay_micros, const char *note, sdk_test_buffer *buf) {
     sdk_test_reducer_schedule_tick_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.delay_micros = delay_micros;
     if (!note) {
@@ -10488,12 +11013,31 @@ int32_t sdk_test_reducer_schedule_tick(const stdb_connection *conn, int64_t dela
     }
     args.note.data = (char *)note;
     args.note.len = strlen(note);
+    rc = sdk_test_reducer_schedule_tick_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "schedule_tick");
+    return rc;
+}
+
+int32_t sdk_test_reducer_schedule_tick(const stdb_connection *conn, int64_t delay_micros, const char *note, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_schedule_tick_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "schedule_tick");
-    else
+    rc = sdk_test_reducer_schedule_tick_encode(delay_micros, note, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "schedule_tick", 13, buf.data, buf.len, flags, NULL), "calling " "schedule_tick");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_schedule_tick_then(const stdb_connection *conn, int64_t delay_micros, const char *note, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_schedule_tick_encode(delay_micros, note, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "schedule_tick", 13, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "schedule_tick");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10518,21 +11062,40 @@ int32_t sdk_test_on_reducer_schedule_tick(const stdb_connection *conn, sdk_test_
                          "on_reducer " "schedule_tick");
 }
 
-int32_t sdk_test_reducer_tick(const stdb_connection *conn, const sdk_test_TickSchedule *arg, uint32_t flags) {
+/* The arguments of tick(arg: TickSchedule) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_tick_encode(const sdk_test_TickSchedule *arg, sdk_test_buffer *buf) {
     sdk_test_reducer_tick_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     if (!arg) {
         sdk_test_set_error("calling %s: NULL argument", "tick");
         return STDB_ERR_NULL;
     }
     args.arg = *arg;
+    rc = sdk_test_reducer_tick_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "tick");
+    return rc;
+}
+
+int32_t sdk_test_reducer_tick(const stdb_connection *conn, const sdk_test_TickSchedule *arg, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_tick_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "tick");
-    else
+    rc = sdk_test_reducer_tick_encode(arg, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "tick", 4, buf.data, buf.len, flags, NULL), "calling " "tick");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_tick_then(const stdb_connection *conn, const sdk_test_TickSchedule *arg, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_tick_encode(arg, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "tick", 4, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "tick");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10557,18 +11120,37 @@ int32_t sdk_test_on_reducer_tick(const stdb_connection *conn, sdk_test_on_reduce
                          "on_reducer " "tick");
 }
 
-int32_t sdk_test_reducer_update_pk_color(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags) {
+/* The arguments of update_pk_color(color: Color, data: i32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_update_pk_color_encode(sdk_test_Color color, int32_t data, sdk_test_buffer *buf) {
     sdk_test_reducer_update_pk_color_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.color = color;
     args.data = data;
+    rc = sdk_test_reducer_update_pk_color_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "update_pk_color");
+    return rc;
+}
+
+int32_t sdk_test_reducer_update_pk_color(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_update_pk_color_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "update_pk_color");
-    else
+    rc = sdk_test_reducer_update_pk_color_encode(color, data, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "update_pk_color", 15, buf.data, buf.len, flags, NULL), "calling " "update_pk_color");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_update_pk_color_then(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_update_pk_color_encode(color, data, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "update_pk_color", 15, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "update_pk_color");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10593,9 +11175,9 @@ int32_t sdk_test_on_reducer_update_pk_color(const stdb_connection *conn, sdk_tes
                          "on_reducer " "update_pk_color");
 }
 
-int32_t sdk_test_reducer_update_pk_string(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags) {
+/* The arguments of update_pk_string(s: String, data: i64) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_update_pk_string_encode(const char *s, int64_t data, sdk_test_buffer *buf) {
     sdk_test_reducer_update_pk_string_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     if (!s) {
         sdk_test_set_error("calling %s: NULL argument", "update_pk_string");
@@ -10604,12 +11186,31 @@ int32_t sdk_test_reducer_update_pk_string(const stdb_connection *conn, const cha
     args.s.data = (char *)s;
     args.s.len = strlen(s);
     args.data = data;
+    rc = sdk_test_reducer_update_pk_string_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "update_pk_string");
+    return rc;
+}
+
+int32_t sdk_test_reducer_update_pk_string(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_update_pk_string_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "update_pk_string");
-    else
+    rc = sdk_test_reducer_update_pk_string_encode(s, data, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "update_pk_string", 16, buf.data, buf.len, flags, NULL), "calling " "update_pk_string");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_update_pk_string_then(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_update_pk_string_encode(s, data, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "update_pk_string", 16, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "update_pk_string");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }
@@ -10634,18 +11235,37 @@ int32_t sdk_test_on_reducer_update_pk_string(const stdb_connection *conn, sdk_te
                          "on_reducer " "update_pk_string");
 }
 
-int32_t sdk_test_reducer_update_pk_u32(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags) {
+/* The arguments of update_pk_u32(n: u32, data: i32) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t sdk_test_reducer_update_pk_u32_encode(uint32_t n, int32_t data, sdk_test_buffer *buf) {
     sdk_test_reducer_update_pk_u32_args args;
-    sdk_test_buffer buf;
     int32_t rc;
     args.n = n;
     args.data = data;
+    rc = sdk_test_reducer_update_pk_u32_args_encode(buf, &args);
+    if (rc != STDB_OK) sdk_test_set_error("calling %s: cannot encode the arguments", "update_pk_u32");
+    return rc;
+}
+
+int32_t sdk_test_reducer_update_pk_u32(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags) {
+    sdk_test_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = sdk_test_reducer_update_pk_u32_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        sdk_test_set_error("calling %s: cannot encode the arguments", "update_pk_u32");
-    else
+    rc = sdk_test_reducer_update_pk_u32_encode(n, data, &buf);
+    if (rc == STDB_OK)
         rc = sdk_test_lib_error(stdb_connection_call_reducer(conn, "update_pk_u32", 13, buf.data, buf.len, flags, NULL), "calling " "update_pk_u32");
+    sdk_test_buffer_free(&buf);
+    return rc;
+}
+
+int32_t sdk_test_reducer_update_pk_u32_then(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    sdk_test_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = sdk_test_reducer_update_pk_u32_encode(n, data, &buf);
+    if (rc == STDB_OK)
+        rc = sdk_test_lib_error(stdb_connection_call_reducer_then(conn, "update_pk_u32", 13, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "update_pk_u32");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     sdk_test_buffer_free(&buf);
     return rc;
 }

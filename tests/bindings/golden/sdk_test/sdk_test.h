@@ -1847,7 +1847,9 @@ int32_t sdk_test_unique_u32_remove_callback(const sdk_test_db *db, uint64_t id);
 
 /* ==== Reducers ====================================================================================
  * `sdk_test_reducer_NAME(conn, args..., flags)` sends a call (flags: STDB_CALL_FULL_UPDATE or
- * STDB_CALL_NO_SUCCESS_NOTIFY). `sdk_test_on_reducer_NAME` runs a callback with the decoded arguments
+ * STDB_CALL_NO_SUCCESS_NOTIFY); `sdk_test_reducer_NAME_then(conn, args..., flags, callback, user_data,
+ * free_user_data)` sends the same call and runs `callback` once with this call's own outcome (see
+ * `stdb_connection_call_reducer_then`). `sdk_test_on_reducer_NAME` runs a callback with the decoded arguments
  * after each run of the reducer the client hears about (read status, caller, … from `reducer` with
  * `stdb_reducer_event_info`). Runs whose arguments cannot be decoded — calls the server rejected
  * before running them carry none — are skipped, as in the official SDKs; use
@@ -1857,210 +1859,280 @@ int32_t sdk_test_remove_on_reducer(const stdb_connection *conn, uint64_t id);
 
 /* delete_all_pk_u32() */
 int32_t sdk_test_reducer_delete_all_pk_u32(const stdb_connection *conn, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_all_pk_u32_then(const stdb_connection *conn, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_all_pk_u32_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer);
 int32_t sdk_test_on_reducer_delete_all_pk_u32(const stdb_connection *conn, sdk_test_on_reducer_delete_all_pk_u32_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* delete_colored_by_color(color: Color) */
 int32_t sdk_test_reducer_delete_colored_by_color(const stdb_connection *conn, sdk_test_Color color, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_colored_by_color_then(const stdb_connection *conn, sdk_test_Color color, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_colored_by_color_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, sdk_test_Color color);
 int32_t sdk_test_on_reducer_delete_colored_by_color(const stdb_connection *conn, sdk_test_on_reducer_delete_colored_by_color_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* delete_join_right(id: u32) */
 int32_t sdk_test_reducer_delete_join_right(const stdb_connection *conn, uint32_t id, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_join_right_then(const stdb_connection *conn, uint32_t id, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_join_right_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t id);
 int32_t sdk_test_on_reducer_delete_join_right(const stdb_connection *conn, sdk_test_on_reducer_delete_join_right_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* delete_pk_color(color: Color) */
 int32_t sdk_test_reducer_delete_pk_color(const stdb_connection *conn, sdk_test_Color color, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_pk_color_then(const stdb_connection *conn, sdk_test_Color color, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_pk_color_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, sdk_test_Color color);
 int32_t sdk_test_on_reducer_delete_pk_color(const stdb_connection *conn, sdk_test_on_reducer_delete_pk_color_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* delete_pk_string(s: String) */
 int32_t sdk_test_reducer_delete_pk_string(const stdb_connection *conn, const char *s, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_pk_string_then(const stdb_connection *conn, const char *s, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_pk_string_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const char *s);
 int32_t sdk_test_on_reducer_delete_pk_string(const stdb_connection *conn, sdk_test_on_reducer_delete_pk_string_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* delete_pk_u32(n: u32) */
 int32_t sdk_test_reducer_delete_pk_u32(const stdb_connection *conn, uint32_t n, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_pk_u32_then(const stdb_connection *conn, uint32_t n, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_pk_u32_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t n);
 int32_t sdk_test_on_reducer_delete_pk_u32(const stdb_connection *conn, sdk_test_on_reducer_delete_pk_u32_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* delete_player_loc(id: u32) */
 int32_t sdk_test_reducer_delete_player_loc(const stdb_connection *conn, uint32_t id, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_player_loc_then(const stdb_connection *conn, uint32_t id, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_player_loc_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t id);
 int32_t sdk_test_on_reducer_delete_player_loc(const stdb_connection *conn, sdk_test_on_reducer_delete_player_loc_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* delete_player_tag(id: u32) */
 int32_t sdk_test_reducer_delete_player_tag(const stdb_connection *conn, uint32_t id, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_player_tag_then(const stdb_connection *conn, uint32_t id, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_player_tag_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t id);
 int32_t sdk_test_on_reducer_delete_player_tag(const stdb_connection *conn, sdk_test_on_reducer_delete_player_tag_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* delete_scores_at_level(level: u32) */
 int32_t sdk_test_reducer_delete_scores_at_level(const stdb_connection *conn, uint32_t level, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_scores_at_level_then(const stdb_connection *conn, uint32_t level, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_scores_at_level_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t level);
 int32_t sdk_test_on_reducer_delete_scores_at_level(const stdb_connection *conn, sdk_test_on_reducer_delete_scores_at_level_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* delete_unique_u32(n: u32) */
 int32_t sdk_test_reducer_delete_unique_u32(const stdb_connection *conn, uint32_t n, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_delete_unique_u32_then(const stdb_connection *conn, uint32_t n, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_delete_unique_u32_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t n);
 int32_t sdk_test_on_reducer_delete_unique_u32(const stdb_connection *conn, sdk_test_on_reducer_delete_unique_u32_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* fail(message: String) */
 int32_t sdk_test_reducer_fail(const stdb_connection *conn, const char *message, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_fail_then(const stdb_connection *conn, const char *message, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_fail_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const char *message);
 int32_t sdk_test_on_reducer_fail(const stdb_connection *conn, sdk_test_on_reducer_fail_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_all_types(a_bool: bool, a_i8: i8, a_i16: i16, a_i32: i32, a_i64: i64, a_i128: i128, a_i256: i256, a_u8: u8, a_u16: u16, a_u32: u32, a_u64: u64, a_u128: u128, a_u256: u256, a_f32: f32, a_f64: f64, a_string: String, a_bytes: Vec<u8>, a_identity: Identity, a_connection_id: ConnectionId, a_timestamp: Timestamp, a_duration: TimeDuration, a_opt_i32: Option<i32>, a_opt_opt_string: Option<Option<String>>, a_point: Point, a_shape: Shape, a_vec_i32: Vec<i32>, a_vec_string: Vec<String>) */
 int32_t sdk_test_reducer_insert_all_types(const stdb_connection *conn, bool a_bool, int8_t a_i8, int16_t a_i16, int32_t a_i32, int64_t a_i64, const sdk_test_i128 *a_i128, const sdk_test_i256 *a_i256, uint8_t a_u8, uint16_t a_u16, uint32_t a_u32, uint64_t a_u64, const sdk_test_u128 *a_u128, const sdk_test_u256 *a_u256, float a_f32, double a_f64, const char *a_string, const sdk_test_bytes *a_bytes, const stdb_identity *a_identity, const stdb_connection_id *a_connection_id, const sdk_test_timestamp *a_timestamp, const sdk_test_time_duration *a_duration, const sdk_test_option_i32 *a_opt_i32, const sdk_test_option_option_string *a_opt_opt_string, const sdk_test_Point *a_point, const sdk_test_Shape *a_shape, const sdk_test_vec_i32 *a_vec_i32, const sdk_test_vec_string *a_vec_string, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_all_types_then(const stdb_connection *conn, bool a_bool, int8_t a_i8, int16_t a_i16, int32_t a_i32, int64_t a_i64, const sdk_test_i128 *a_i128, const sdk_test_i256 *a_i256, uint8_t a_u8, uint16_t a_u16, uint32_t a_u32, uint64_t a_u64, const sdk_test_u128 *a_u128, const sdk_test_u256 *a_u256, float a_f32, double a_f64, const char *a_string, const sdk_test_bytes *a_bytes, const stdb_identity *a_identity, const stdb_connection_id *a_connection_id, const sdk_test_timestamp *a_timestamp, const sdk_test_time_duration *a_duration, const sdk_test_option_i32 *a_opt_i32, const sdk_test_option_option_string *a_opt_opt_string, const sdk_test_Point *a_point, const sdk_test_Shape *a_shape, const sdk_test_vec_i32 *a_vec_i32, const sdk_test_vec_string *a_vec_string, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_all_types_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, bool a_bool, int8_t a_i8, int16_t a_i16, int32_t a_i32, int64_t a_i64, const sdk_test_i128 *a_i128, const sdk_test_i256 *a_i256, uint8_t a_u8, uint16_t a_u16, uint32_t a_u32, uint64_t a_u64, const sdk_test_u128 *a_u128, const sdk_test_u256 *a_u256, float a_f32, double a_f64, const char *a_string, const sdk_test_bytes *a_bytes, const stdb_identity *a_identity, const stdb_connection_id *a_connection_id, const sdk_test_timestamp *a_timestamp, const sdk_test_time_duration *a_duration, const sdk_test_option_i32 *a_opt_i32, const sdk_test_option_option_string *a_opt_opt_string, const sdk_test_Point *a_point, const sdk_test_Shape *a_shape, const sdk_test_vec_i32 *a_vec_i32, const sdk_test_vec_string *a_vec_string);
 int32_t sdk_test_on_reducer_insert_all_types(const stdb_connection *conn, sdk_test_on_reducer_insert_all_types_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_blob(n: u32, size: u32) */
 int32_t sdk_test_reducer_insert_blob(const stdb_connection *conn, uint32_t n, uint32_t size, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_blob_then(const stdb_connection *conn, uint32_t n, uint32_t size, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_blob_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t n, uint32_t size);
 int32_t sdk_test_on_reducer_insert_blob(const stdb_connection *conn, sdk_test_on_reducer_insert_blob_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_caller() */
 int32_t sdk_test_reducer_insert_caller(const stdb_connection *conn, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_caller_then(const stdb_connection *conn, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_caller_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer);
 int32_t sdk_test_on_reducer_insert_caller(const stdb_connection *conn, sdk_test_on_reducer_insert_caller_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_colored(color: Color, label: String) */
 int32_t sdk_test_reducer_insert_colored(const stdb_connection *conn, sdk_test_Color color, const char *label, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_colored_then(const stdb_connection *conn, sdk_test_Color color, const char *label, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_colored_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, sdk_test_Color color, const char *label);
 int32_t sdk_test_on_reducer_insert_colored(const stdb_connection *conn, sdk_test_on_reducer_insert_colored_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_join_left(id: u32, key: u32) */
 int32_t sdk_test_reducer_insert_join_left(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_join_left_then(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_join_left_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t id, uint32_t key);
 int32_t sdk_test_on_reducer_insert_join_left(const stdb_connection *conn, sdk_test_on_reducer_insert_join_left_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_join_right(id: u32, key: u32) */
 int32_t sdk_test_reducer_insert_join_right(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_join_right_then(const stdb_connection *conn, uint32_t id, uint32_t key, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_join_right_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t id, uint32_t key);
 int32_t sdk_test_on_reducer_insert_join_right(const stdb_connection *conn, sdk_test_on_reducer_insert_join_right_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_many(start: u32, count: u32) */
 int32_t sdk_test_reducer_insert_many(const stdb_connection *conn, uint32_t start, uint32_t count, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_many_then(const stdb_connection *conn, uint32_t start, uint32_t count, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_many_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t start, uint32_t count);
 int32_t sdk_test_on_reducer_insert_many(const stdb_connection *conn, sdk_test_on_reducer_insert_many_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_my_row(text: String) */
 int32_t sdk_test_reducer_insert_my_row(const stdb_connection *conn, const char *text, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_my_row_then(const stdb_connection *conn, const char *text, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_my_row_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const char *text);
 int32_t sdk_test_on_reducer_insert_my_row(const stdb_connection *conn, sdk_test_on_reducer_insert_my_row_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_pk_color(color: Color, data: i32) */
 int32_t sdk_test_reducer_insert_pk_color(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_pk_color_then(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_pk_color_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, sdk_test_Color color, int32_t data);
 int32_t sdk_test_on_reducer_insert_pk_color(const stdb_connection *conn, sdk_test_on_reducer_insert_pk_color_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_pk_string(s: String, data: i64) */
 int32_t sdk_test_reducer_insert_pk_string(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_pk_string_then(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_pk_string_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const char *s, int64_t data);
 int32_t sdk_test_on_reducer_insert_pk_string(const stdb_connection *conn, sdk_test_on_reducer_insert_pk_string_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_pk_u32(n: u32, data: i32) */
 int32_t sdk_test_reducer_insert_pk_u32(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_pk_u32_then(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_pk_u32_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t n, int32_t data);
 int32_t sdk_test_on_reducer_insert_pk_u32(const stdb_connection *conn, sdk_test_on_reducer_insert_pk_u32_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_player_loc(id: u32, x: i32) */
 int32_t sdk_test_reducer_insert_player_loc(const stdb_connection *conn, uint32_t id, int32_t x, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_player_loc_then(const stdb_connection *conn, uint32_t id, int32_t x, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_player_loc_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t id, int32_t x);
 int32_t sdk_test_on_reducer_insert_player_loc(const stdb_connection *conn, sdk_test_on_reducer_insert_player_loc_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_player_tag(id: u32, tag: String) */
 int32_t sdk_test_reducer_insert_player_tag(const stdb_connection *conn, uint32_t id, const char *tag, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_player_tag_then(const stdb_connection *conn, uint32_t id, const char *tag, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_player_tag_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t id, const char *tag);
 int32_t sdk_test_on_reducer_insert_player_tag(const stdb_connection *conn, sdk_test_on_reducer_insert_player_tag_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_score(level: u32, name: String, points: i64) */
 int32_t sdk_test_reducer_insert_score(const stdb_connection *conn, uint32_t level, const char *name, int64_t points, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_score_then(const stdb_connection *conn, uint32_t level, const char *name, int64_t points, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_score_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t level, const char *name, int64_t points);
 int32_t sdk_test_on_reducer_insert_score(const stdb_connection *conn, sdk_test_on_reducer_insert_score_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_secret(id: u32, data: String) */
 int32_t sdk_test_reducer_insert_secret(const stdb_connection *conn, uint32_t id, const char *data, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_secret_then(const stdb_connection *conn, uint32_t id, const char *data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_secret_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t id, const char *data);
 int32_t sdk_test_on_reducer_insert_secret(const stdb_connection *conn, sdk_test_on_reducer_insert_secret_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_then_fail(n: u32, data: i32) */
 int32_t sdk_test_reducer_insert_then_fail(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_then_fail_then(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_then_fail_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t n, int32_t data);
 int32_t sdk_test_on_reducer_insert_then_fail(const stdb_connection *conn, sdk_test_on_reducer_insert_then_fail_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* insert_unique_u32(n: u32, data: i32) */
 int32_t sdk_test_reducer_insert_unique_u32(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_insert_unique_u32_then(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_insert_unique_u32_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t n, int32_t data);
 int32_t sdk_test_on_reducer_insert_unique_u32(const stdb_connection *conn, sdk_test_on_reducer_insert_unique_u32_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* no_op() */
 int32_t sdk_test_reducer_no_op(const stdb_connection *conn, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_no_op_then(const stdb_connection *conn, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_no_op_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer);
 int32_t sdk_test_on_reducer_no_op(const stdb_connection *conn, sdk_test_on_reducer_no_op_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* panic_now(message: String) */
 int32_t sdk_test_reducer_panic_now(const stdb_connection *conn, const char *message, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_panic_now_then(const stdb_connection *conn, const char *message, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_panic_now_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const char *message);
 int32_t sdk_test_on_reducer_panic_now(const stdb_connection *conn, sdk_test_on_reducer_panic_now_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* schedule_tick(delay_micros: i64, note: String) */
 int32_t sdk_test_reducer_schedule_tick(const stdb_connection *conn, int64_t delay_micros, const char *note, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_schedule_tick_then(const stdb_connection *conn, int64_t delay_micros, const char *note, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_schedule_tick_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, int64_t delay_micros, const char *note);
 int32_t sdk_test_on_reducer_schedule_tick(const stdb_connection *conn, sdk_test_on_reducer_schedule_tick_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* tick(arg: TickSchedule) */
 int32_t sdk_test_reducer_tick(const stdb_connection *conn, const sdk_test_TickSchedule *arg, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_tick_then(const stdb_connection *conn, const sdk_test_TickSchedule *arg, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_tick_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const sdk_test_TickSchedule *arg);
 int32_t sdk_test_on_reducer_tick(const stdb_connection *conn, sdk_test_on_reducer_tick_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* update_pk_color(color: Color, data: i32) */
 int32_t sdk_test_reducer_update_pk_color(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_update_pk_color_then(const stdb_connection *conn, sdk_test_Color color, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_update_pk_color_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, sdk_test_Color color, int32_t data);
 int32_t sdk_test_on_reducer_update_pk_color(const stdb_connection *conn, sdk_test_on_reducer_update_pk_color_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* update_pk_string(s: String, data: i64) */
 int32_t sdk_test_reducer_update_pk_string(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_update_pk_string_then(const stdb_connection *conn, const char *s, int64_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_update_pk_string_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const char *s, int64_t data);
 int32_t sdk_test_on_reducer_update_pk_string(const stdb_connection *conn, sdk_test_on_reducer_update_pk_string_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* update_pk_u32(n: u32, data: i32) */
 int32_t sdk_test_reducer_update_pk_u32(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t sdk_test_reducer_update_pk_u32_then(const stdb_connection *conn, uint32_t n, int32_t data, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*sdk_test_on_reducer_update_pk_u32_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t n, int32_t data);
 int32_t sdk_test_on_reducer_update_pk_u32(const stdb_connection *conn, sdk_test_on_reducer_update_pk_u32_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);

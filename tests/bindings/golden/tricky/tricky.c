@@ -3168,9 +3168,9 @@ int32_t tricky_remove_on_reducer(const stdb_connection *conn, uint64_t id) {
     return tricky_lib_error(stdb_connection_remove_on_reducer(conn, id), "remove_on_reducer");
 }
 
-int32_t tricky_reducer_do(const stdb_connection *conn, uint32_t conn_, const char *flags_, const tricky_ns_Weird *a, const tricky_option_bool *args_, uint32_t flags) {
+/* The arguments of do(conn: u32, flags: String, a: ns::Weird, args: Option<bool>) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t tricky_reducer_do_encode(uint32_t conn_, const char *flags_, const tricky_ns_Weird *a, const tricky_option_bool *args_, tricky_buffer *buf) {
     tricky_reducer_do_args args;
-    tricky_buffer buf;
     int32_t rc;
     args.conn_ = conn_;
     if (!flags_) {
@@ -3189,12 +3189,31 @@ int32_t tricky_reducer_do(const stdb_connection *conn, uint32_t conn_, const cha
         return STDB_ERR_NULL;
     }
     args.args_ = *args_;
+    rc = tricky_reducer_do_args_encode(buf, &args);
+    if (rc != STDB_OK) tricky_set_error("calling %s: cannot encode the arguments", "do");
+    return rc;
+}
+
+int32_t tricky_reducer_do(const stdb_connection *conn, uint32_t conn_, const char *flags_, const tricky_ns_Weird *a, const tricky_option_bool *args_, uint32_t flags) {
+    tricky_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = tricky_reducer_do_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        tricky_set_error("calling %s: cannot encode the arguments", "do");
-    else
+    rc = tricky_reducer_do_encode(conn_, flags_, a, args_, &buf);
+    if (rc == STDB_OK)
         rc = tricky_lib_error(stdb_connection_call_reducer(conn, "do", 2, buf.data, buf.len, flags, NULL), "calling " "do");
+    tricky_buffer_free(&buf);
+    return rc;
+}
+
+int32_t tricky_reducer_do_then(const stdb_connection *conn, uint32_t conn_, const char *flags_, const tricky_ns_Weird *a, const tricky_option_bool *args_, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    tricky_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = tricky_reducer_do_encode(conn_, flags_, a, args_, &buf);
+    if (rc == STDB_OK)
+        rc = tricky_lib_error(stdb_connection_call_reducer_then(conn, "do", 2, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "do");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     tricky_buffer_free(&buf);
     return rc;
 }
@@ -3223,6 +3242,10 @@ int32_t tricky_reducer_on_x(const stdb_connection *conn, uint32_t flags) {
     return tricky_lib_error(stdb_connection_call_reducer(conn, "on_x", 4, NULL, 0, flags, NULL), "calling " "on_x");
 }
 
+int32_t tricky_reducer_on_x_then(const stdb_connection *conn, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    return tricky_lib_error(stdb_connection_call_reducer_then(conn, "on_x", 4, NULL, 0, flags, callback, user_data, free_user_data, NULL), "calling " "on_x");
+}
+
 static void tricky_on_reducer_on_x_tramp(void *user_data, const stdb_connection *conn, const stdb_event *event,
                                  const stdb_reducer_event *reducer) {
     tricky_closure *c = (tricky_closure *)user_data;
@@ -3238,9 +3261,9 @@ int32_t tricky_on_reducer_on_x(const stdb_connection *conn, tricky_on_reducer_on
                          "on_reducer " "on_x");
 }
 
-int32_t tricky_reducer_x(const stdb_connection *conn, const tricky_Row *class_, const char *c_, bool b, uint32_t flags) {
+/* The arguments of x(class: Row, c: String, b: bool) as BSATN in `buf` (zeroed by the caller, who frees it). */
+static int32_t tricky_reducer_x_encode(const tricky_Row *class_, const char *c_, bool b, tricky_buffer *buf) {
     tricky_reducer_x_args args;
-    tricky_buffer buf;
     int32_t rc;
     if (!class_) {
         tricky_set_error("calling %s: NULL argument", "x");
@@ -3254,12 +3277,31 @@ int32_t tricky_reducer_x(const stdb_connection *conn, const tricky_Row *class_, 
     args.c_.data = (char *)c_;
     args.c_.len = strlen(c_);
     args.b = b;
+    rc = tricky_reducer_x_args_encode(buf, &args);
+    if (rc != STDB_OK) tricky_set_error("calling %s: cannot encode the arguments", "x");
+    return rc;
+}
+
+int32_t tricky_reducer_x(const stdb_connection *conn, const tricky_Row *class_, const char *c_, bool b, uint32_t flags) {
+    tricky_buffer buf;
+    int32_t rc;
     memset(&buf, 0, sizeof buf);
-    rc = tricky_reducer_x_args_encode(&buf, &args);
-    if (rc != STDB_OK)
-        tricky_set_error("calling %s: cannot encode the arguments", "x");
-    else
+    rc = tricky_reducer_x_encode(class_, c_, b, &buf);
+    if (rc == STDB_OK)
         rc = tricky_lib_error(stdb_connection_call_reducer(conn, "x", 1, buf.data, buf.len, flags, NULL), "calling " "x");
+    tricky_buffer_free(&buf);
+    return rc;
+}
+
+int32_t tricky_reducer_x_then(const stdb_connection *conn, const tricky_Row *class_, const char *c_, bool b, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data) {
+    tricky_buffer buf;
+    int32_t rc;
+    memset(&buf, 0, sizeof buf);
+    rc = tricky_reducer_x_encode(class_, c_, b, &buf);
+    if (rc == STDB_OK)
+        rc = tricky_lib_error(stdb_connection_call_reducer_then(conn, "x", 1, buf.data, buf.len, flags, callback, user_data, free_user_data, NULL), "calling " "x");
+    else if (free_user_data)
+        free_user_data(user_data); /* as the library does when a call fails */
     tricky_buffer_free(&buf);
     return rc;
 }

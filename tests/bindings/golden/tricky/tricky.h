@@ -763,7 +763,9 @@ int32_t tricky_option_i32__remove_callback(const tricky_db *db, uint64_t id);
 
 /* ==== Reducers ====================================================================================
  * `tricky_reducer_NAME(conn, args..., flags)` sends a call (flags: STDB_CALL_FULL_UPDATE or
- * STDB_CALL_NO_SUCCESS_NOTIFY). `tricky_on_reducer_NAME` runs a callback with the decoded arguments
+ * STDB_CALL_NO_SUCCESS_NOTIFY); `tricky_reducer_NAME_then(conn, args..., flags, callback, user_data,
+ * free_user_data)` sends the same call and runs `callback` once with this call's own outcome (see
+ * `stdb_connection_call_reducer_then`). `tricky_on_reducer_NAME` runs a callback with the decoded arguments
  * after each run of the reducer the client hears about (read status, caller, … from `reducer` with
  * `stdb_reducer_event_info`). Runs whose arguments cannot be decoded — calls the server rejected
  * before running them carry none — are skipped, as in the official SDKs; use
@@ -774,18 +776,24 @@ int32_t tricky_remove_on_reducer(const stdb_connection *conn, uint64_t id);
 
 /* do(conn: u32, flags: String, a: ns::Weird, args: Option<bool>) */
 int32_t tricky_reducer_do(const stdb_connection *conn, uint32_t conn_, const char *flags_, const tricky_ns_Weird *a, const tricky_option_bool *args_, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t tricky_reducer_do_then(const stdb_connection *conn, uint32_t conn_, const char *flags_, const tricky_ns_Weird *a, const tricky_option_bool *args_, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*tricky_on_reducer_do_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, uint32_t conn_, const char *flags_, const tricky_ns_Weird *a, const tricky_option_bool *args_);
 int32_t tricky_on_reducer_do(const stdb_connection *conn, tricky_on_reducer_do_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* on_x() */
 int32_t tricky_reducer_on_x(const stdb_connection *conn, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t tricky_reducer_on_x_then(const stdb_connection *conn, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*tricky_on_reducer_on_x_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer);
 int32_t tricky_on_reducer_on_x(const stdb_connection *conn, tricky_on_reducer_on_x_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
 
 /* x(class: Row, c: String, b: bool) */
 int32_t tricky_reducer_x(const stdb_connection *conn, const tricky_Row *class_, const char *c_, bool b, uint32_t flags);
+/* The same call; `callback` runs once with its outcome (see stdb_connection_call_reducer_then). */
+int32_t tricky_reducer_x_then(const stdb_connection *conn, const tricky_Row *class_, const char *c_, bool b, uint32_t flags, stdb_reducer_then_fn callback, void *user_data, stdb_free_fn free_user_data);
 typedef void (*tricky_on_reducer_x_fn)(void *user_data, const stdb_connection *conn, const stdb_event *event, const stdb_reducer_event *reducer, const tricky_Row *class_, const char *c_, bool b);
 int32_t tricky_on_reducer_x(const stdb_connection *conn, tricky_on_reducer_x_fn callback, void *user_data,
                    stdb_free_fn free_user_data, uint64_t *out_id);
