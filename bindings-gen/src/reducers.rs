@@ -108,9 +108,7 @@ impl CReducer {
         call_params.extend(params.iter().cloned());
         call_params.push("uint32_t flags".into());
         let mut then_params = call_params.clone();
-        then_params.extend(
-            ["stdb_reducer_then_fn callback", "void *user_data", "stdb_free_fn free_user_data"].map(String::from),
-        );
+        then_params.extend(["stdb_reducer_then_fn callback", "void *user_data", "stdb_free_fn free_user_data"].map(String::from));
         let mut callback_params = vec![
             "void *user_data".to_string(),
             "const stdb_connection *conn".into(),
