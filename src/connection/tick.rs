@@ -571,14 +571,7 @@ impl DbConnection {
                 cbs.on_insert.each(|f| f(&ctx, row));
             }
         }
-        let mut tick = self.inner.tick.lock();
-        let pool = &mut tick.diffs;
-        for mut d in diffs {
-            d.inserts.clear();
-            d.deletes.clear();
-            d.updates.clear();
-            pool.push(d);
-        }
+        self.recycle(diffs);
     }
 }
 
