@@ -42,9 +42,10 @@ WASM_2X_DIR="$MODULES_2X_DIR/target/wasm32-unknown-unknown/release"
 # the 2.x server; cmake, pkg-config, g++ and binutils for scripts/install and the packaging tests;
 # luajit and python3-cffi for the FFI-declaration tests; python3-pytest for the Python package's tests,
 # which use Debian's /usr/bin/python3 with these two; love, xvfb, xauth and Mesa's software OpenGL
-# for the LÖVE sample's headless test).
+# for the LÖVE sample's headless test; godot3-server (Godot 3.2.3, no display needed) for the Godot
+# GDNative sample's headless test).
 APT_PACKAGES_BASE=(rustc-web cargo-web rust-web-src lld valgrind xz-utils cmake pkg-config g++ binutils luajit python3-cffi
-    python3-pytest love xvfb xauth libgl1-mesa-dri)
+    python3-pytest love xvfb xauth libgl1-mesa-dri godot3-server)
 # Extra packages needed only to compile the server (openssl-sys, jemalloc, zstd, ring).
 APT_PACKAGES_SERVER_BUILD=(build-essential pkg-config libssl-dev)
 
@@ -222,6 +223,65 @@ check_module_wasm() {
         wasm="$wasm_dir/${m//-/_}.wasm"
         [[ -f "$wasm" ]] || die "module '$m' built but $wasm is missing"
     done
+}
+
+# --- Godot 3 GDNative headers (godot/, tests/godot.rs) ---
+# Debian packages Godot 3.2.3 but not the GDNative C headers (godot_headers, branch 3.2). The
+# crates.io package gdnative-sys 0.9.3 vendors exactly that branch (core API 1.0-1.2, NativeScript
+# 1.0-1.1): cargo fetches it like any dependency, and its sha256 is pinned here. The headers are
+# unpacked into the cache, never committed.
+GODOT_HEADERS_CRATE=gdnative-sys
+GODOT_HEADERS_CRATE_VERSION=0.9.3
+GODOT_HEADERS_CRATE_SHA256=97911fe633877345ce7788cf19febb322dc7a7ffd585098fea7e5cef11edf7f2
+GODOT_HEADERS_DIR="$STDB_CACHE_DIR/godot-headers-3.2"
+
+# ensure_godot_headers: unpacks the headers into $GODOT_HEADERS_DIR once (idempotent) and prints
+# that directory (the include path holding gdnative_api_struct.gen.h).
+ensure_godot_headers() {
+    local dir="$GODOT_HEADERS_DIR" stamp="$GODOT_HEADERS_DIR/.from-$GODOT_HEADERS_CRATE-$GODOT_HEADERS_CRATE_VERSION"
+    if [[ -f "$stamp" && -f "$dir/gdnative_api_struct.gen.h" ]]; then
+        printf '%s\n' "$dir"
+        return 0
+    fi
+    require_cmd cargo "install a Rust toolchain (the Godot headers come from crates.io through cargo)"
+    require_cmd sha256sum "install coreutils"
+    local work="$STDB_CACHE_DIR/godot-headers-fetch" crate sum tmp
+    mkdir -p "$work/src"
+    # A throwaway package whose only dependency is the crate: `cargo fetch` downloads (and checks
+    # against the registry's index) its .crate file into cargo's cache; nothing is built.
+    cat >"$work/Cargo.toml" <<EOT
+[package]
+name = "stdb-client-godot-headers-fetch"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+$GODOT_HEADERS_CRATE = "=$GODOT_HEADERS_CRATE_VERSION"
+
+[workspace]
+EOT
+    : >"$work/src/lib.rs"
+    log "fetching $GODOT_HEADERS_CRATE $GODOT_HEADERS_CRATE_VERSION (GDNative headers for Godot 3.2) with cargo"
+    env -u CARGO_TARGET_DIR cargo fetch --manifest-path "$work/Cargo.toml" >&2 ||
+        die "cargo fetch of $GODOT_HEADERS_CRATE $GODOT_HEADERS_CRATE_VERSION failed (is crates.io reachable?)"
+    crate="$(find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$GODOT_HEADERS_CRATE-$GODOT_HEADERS_CRATE_VERSION.crate" 2>/dev/null | head -n 1)"
+    [[ -n "$crate" ]] || die "cargo fetch ran but $GODOT_HEADERS_CRATE-$GODOT_HEADERS_CRATE_VERSION.crate is not in cargo's registry cache"
+    sum="$(sha256sum "$crate" | cut -d' ' -f1)"
+    [[ "$sum" == "$GODOT_HEADERS_CRATE_SHA256" ]] ||
+        die "$crate has sha256 $sum, expected $GODOT_HEADERS_CRATE_SHA256"
+    tmp="$dir.tmp.$$"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    tar -xzf "$crate" -C "$tmp" --strip-components=2 "$GODOT_HEADERS_CRATE-$GODOT_HEADERS_CRATE_VERSION/godot_headers" ||
+        { rm -rf "$tmp"; die "unpacking $crate failed"; }
+    [[ -f "$tmp/gdnative_api_struct.gen.h" && -f "$tmp/nativescript/godot_nativescript.h" ]] ||
+        { rm -rf "$tmp"; die "$crate holds no godot_headers/gdnative_api_struct.gen.h"; }
+    : >"$tmp/.from-$GODOT_HEADERS_CRATE-$GODOT_HEADERS_CRATE_VERSION"
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+    log "Godot 3.2 GDNative headers: $dir"
+    printf '%s\n' "$dir"
 }
 
 # --- fuzzing and ThreadSanitizer (scripts/fuzz, scripts/tsan) ---
