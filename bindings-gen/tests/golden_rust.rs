@@ -17,6 +17,9 @@ const SCHEMAS: &[(&str, &str)] = &[
     ("tests/bindings/schemas/sdk-test.schema.json", "sdk_test"),
     ("tests/bindings/schemas/tricky.schema.json", "tricky"),
     ("tests/fixtures/schemas/features-2x.v10.json", "features_2x"),
+    // The bench module (the schema bench-codegen takes from the 1.2.0 server): the bench
+    // runner's typed client (bench/runner/src/typed.rs) is built on these.
+    ("bench/official-bindings/schema.json", "bench"),
 ];
 
 fn gen_rust(schema: &str, prefix: &str) -> Vec<(String, String)> {

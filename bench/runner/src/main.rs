@@ -13,6 +13,7 @@ mod official;
 mod ours;
 mod raw;
 mod sys;
+mod typed;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -201,6 +202,12 @@ fn child(argv: &[String]) -> Res<()> {
         ("sub", "ours") => ours::sub(&a, &mut out)?,
         ("sub", "official") => official::sub(&a, &mut out)?,
         ("sub", "raw") => raw::sub(&a, &mut out)?,
+        ("sub", "typed") => typed::sub(&a, &mut out)?,
+        ("upd", "typed") => typed::upd(&a, &mut out)?,
+        ("rtt", "typed") => typed::rtt(&a, &mut out)?,
+        ("tick", "typed") => typed::tick(&a, &mut out)?,
+        ("scale", "typed") => typed::scale(&a, &mut out)?,
+        ("game", "typed") => game::run(&a, &mut out, typed::game)?,
         ("upd", "ours") => ours::upd(&a, &mut out)?,
         ("upd", "official") => official::upd(&a, &mut out)?,
         ("upd", "raw") => raw::upd(&a, &mut out)?,
@@ -640,6 +647,7 @@ impl Gen {
     fn clients(&self) -> Vec<&'static str> {
         let mut v = self.floors();
         v.push("ours");
+        v.push("typed");
         v.extend(self.ours_v1);
         v.push(self.official);
         v
@@ -666,7 +674,10 @@ fn orchestrate(opts: Opts) -> Res<()> {
          share, end to end minus the floor of the protocol it speaks (stdb-client: v1 on 1.2.0, v3 on 2.8.3; the official 2.8.3 SDK speaks v2); stdb-client also measures it inside (*inside*: from \
          the frame's arrival through decompression, decoding, the queue and the apply with its callbacks, from \
          `metrics()`); the client speedup divides by the larger of stdb-client's two numbers. Speedups are official / stdb-client. \
-         *v1 / v3* is stdb-client speaking v1 over stdb-client speaking v3 on the same 2.8.3 server (above 1 = v3 faster).",
+         *v1 / v3* is stdb-client speaking v1 over stdb-client speaking v3 on the same 2.8.3 server (above 1 = v3 faster). \
+         *stdb-client* is the dynamic API (bench/runner/src/ours.rs); *stdb-client typed* is the official SDK's client code \
+         (bench/runner/src/official_client.rs, the official 1.2.0 SDK's run) compiled against the typed bindings \
+         `stdb-bindings-gen --lang rust` writes for the bench module, with its default protocol; *typed speedup* is official / typed.",
         opts.runs, opts.runs_large
     )?;
     writeln!(md)?;
@@ -714,6 +725,8 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
                     let r = runs_of("sub", &a, &gen.clients(), runs);
                     let recv = |f: &str| median(&r[f], "recv_us");
                     let (us_o, us_f) = (median(&r["ours"], "us"), median(&r[off], "us"));
+                    // The official SDK's client code on stdb-client's typed bindings (typed.rs).
+                    let us_t = median(&r["typed"], "us");
                     let rate = |v: Option<f64>| v.map(|us| n as f64 / (us / 1e6) / 1e6);
                     // Each client: end to end minus the floor of its own protocol.
                     let after_o = us_o.zip(recv(gen.floor_ours)).map(|(v, f)| (v - f) / 1000.0);
@@ -741,6 +754,8 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
                         num("stdb-client ms", fmt(ms(us_o), 1)),
                         num("official ms", fmt(ms(us_f), 1)),
                         num("**speedup**", format!("**{}**", ratio(us_f, us_o))),
+                        num("stdb-client typed ms", fmt(ms(us_t), 1)),
+                        num("typed speedup", ratio(us_f, us_t)),
                     ]);
                     if let Some(v1) = gen.ours_v1 {
                         let us_v1 = median(&r[v1], "us");
@@ -818,6 +833,7 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
             for op in ["insert", "update", "delete"] {
                 let k = format!("{op}_us");
                 let (o, s) = (median(&r["ours"], &k), median(&r[off], &k));
+                let t = median(&r["typed"], &k);
                 // Measured against an observer connection in the same process (see raw::observer).
                 let after_o = ms(median(&r["ours"], &format!("{op}_share_us")));
                 let after_f = ms(median(&r[off], &format!("{op}_share_us")));
@@ -830,6 +846,8 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
                     num("stdb-client ms", fmt(ms(o), 1)),
                     num("official ms", fmt(ms(s), 1)),
                     num("**speedup**", format!("**{}**", ratio(s, o))),
+                    num("stdb-client typed ms", fmt(ms(t), 1)),
+                    num("typed speedup", ratio(s, t)),
                 ]);
                 if let Some(v1) = gen.ours_v1 {
                     let ov1 = median(&r[v1], &k);
@@ -842,6 +860,7 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
                     num("stdb-client after arrival ms", fmt(after_o, 1)),
                     num("official after arrival ms", fmt(after_f, 1)),
                     num("client speedup", ratio(after_f, conservative(after_o, inside_o))),
+                    num("stdb-client typed after arrival ms", fmt(ms(median(&r["typed"], &format!("{op}_share_us"))), 1)),
                 ]);
                 if let Some(v1) = gen.ours_v1 {
                     row.push(num("stdb-client v1 after arrival ms", fmt(ms(median(&r[v1], &format!("{op}_share_us"))), 1)));
@@ -867,7 +886,7 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
             let clients: Vec<&str> = if mode == "threaded" {
                 gen.clients()
             } else {
-                let mut c = vec!["ours"];
+                let mut c = vec!["ours", "typed"];
                 c.extend(gen.ours_v1);
                 c.push(off);
                 c
@@ -883,6 +902,7 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
                 row.push(num(&format!("{} p50 / p99 µs", Gen::floor_name(f)), pp(f)));
             }
             row.push(num("stdb-client p50 / p99 µs", pp("ours")));
+            row.push(num("stdb-client typed p50 / p99 µs", pp("typed")));
             if let Some(v1) = gen.ours_v1 {
                 row.push(num("stdb-client v1 p50 / p99 µs", pp(v1)));
             }
@@ -890,6 +910,7 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
                 num("official p50 / p99 µs", pp(off)),
                 num("p50 ratio", ratio(median(&r[off], "p50_us"), median(&r["ours"], "p50_us"))),
                 num("p99 ratio", ratio(median(&r[off], "p99_us"), median(&r["ours"], "p99_us"))),
+                num("typed p50 ratio", ratio(median(&r[off], "p50_us"), median(&r["typed"], "p50_us"))),
             ]);
             table.row(row);
         }
@@ -902,11 +923,18 @@ fn generation(opts: &Opts, gen: &Gen, md: &mut String) -> Res<()> {
         let db = server.publish("bench")?;
         eprintln!("  idle tick");
         let a = Args { n: 2_000_000, ..base(&db) };
-        let r = runs_of("tick", &a, &["ours", off], opts.runs);
+        let r = runs_of("tick", &a, &["ours", "typed", off], opts.runs);
         writeln!(md, "### 4. Idle `frame_tick` (subscribed, nothing arriving; 2M calls per run)\n")?;
         let (o, s) = (median(&r["ours"], "ns"), median(&r[off], "ns"));
         let mut table = Table::default();
-        table.row(vec![num("stdb-client ns/call", fmt(o, 1)), num("official ns/call", fmt(s, 1)), num("ratio", ratio(s, o))]);
+        let t = median(&r["typed"], "ns");
+        table.row(vec![
+            num("stdb-client ns/call", fmt(o, 1)),
+            num("official ns/call", fmt(s, 1)),
+            num("ratio", ratio(s, o)),
+            num("stdb-client typed ns/call", fmt(t, 1)),
+            num("typed ratio", ratio(s, t)),
+        ]);
         table.render(md)?;
     }
 
